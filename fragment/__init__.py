@@ -1,0 +1,49 @@
+"""An async-first Python SDK for Fragment's billing API.
+
+>>> from fragment import AsyncFragment, Fragment  # doctest: +SKIP
+"""
+
+from ._client import AsyncFragment
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    FieldError,
+    FragmentError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+    ValidationError,
+)
+from ._logging import setup_logging as _setup_logging
+from ._version import __version__
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncFragment",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "FieldError",
+    "FragmentError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "ValidationError",
+    "__version__",
+]
+
+_setup_logging()

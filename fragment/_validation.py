@@ -1,0 +1,183 @@
+"""The one validator of create requests, shared by the client and the emulator.
+
+Everything is checked before any I/O and every problem is reported with its field path in
+Python names and the offending value, so a bad invoice is never half-sent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from ._errors import FieldError, ValidationError
+from .types import CURRENCY_CODES, InvoiceCreateParams, LineItem
+
+__all__ = ["INVOICE_FIELDS", "LINE_ITEM_FIELDS", "validate_create", "validate_invoice"]
+
+INVOICE_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(InvoiceCreateParams))
+LINE_ITEM_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(LineItem))
+_MISSING = "required field is missing"
+_TEXT_FIELDS = ("description", "product_id", "user_id")
+_LINE_ITEM_TYPES = ("payin", "payout")
+# ASCII only: str.isdigit() would also accept digits of other scripts, which the API does not.
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def validate_create(
+    invoice_id: object, line_items: object, *, check_currency_codes: bool = True
+) -> InvoiceCreateParams:
+    """Check the arguments of ``invoices.create`` and return them as a clean value.
+
+    Raises :class:`~fragment.ValidationError` naming every bad field.
+    """
+    errors: list[FieldError] = []
+    params = _check_invoice(invoice_id, line_items, errors, check_currency_codes)
+    if errors:
+        raise ValidationError(errors)
+    assert params is not None
+    return params
+
+
+def validate_invoice(invoice: object, *, check_currency_codes: bool = True) -> InvoiceCreateParams:
+    """Check one whole invoice: an :class:`InvoiceCreateParams` or a mapping of its fields.
+
+    Mapping keys are the Python names (``invoice_id``, ``line_items``); an unknown key is an
+    error that suggests the closest known name.
+    """
+    if isinstance(invoice, InvoiceCreateParams):
+        return validate_create(invoice.invoice_id, invoice.line_items, check_currency_codes=check_currency_codes)
+    if not isinstance(invoice, Mapping):
+        raise ValidationError(
+            [FieldError("invoice", f"expected a mapping or InvoiceCreateParams, got {_describe(invoice)}")]
+        )
+    errors = _unknown_keys(invoice, INVOICE_FIELDS, prefix="")
+    params = _check_invoice(invoice.get("invoice_id"), invoice.get("line_items"), errors, check_currency_codes)
+    if errors:
+        raise ValidationError(errors)
+    assert params is not None
+    return params
+
+
+def _check_invoice(
+    invoice_id: object, line_items: object, errors: list[FieldError], check_currency_codes: bool
+) -> InvoiceCreateParams | None:
+    _check_text("invoice_id", invoice_id, errors)
+    items = _check_line_item_list(line_items, errors)
+    checked = [
+        _check_line_item(f"line_items[{index}]", item, errors, check_currency_codes) for index, item in enumerate(items)
+    ]
+    if errors:
+        return None
+    return InvoiceCreateParams(invoice_id=invoice_id, line_items=checked)  # type: ignore[arg-type]
+
+
+def _check_line_item_list(line_items: object, errors: list[FieldError]) -> list[Any]:
+    if line_items is None:
+        errors.append(FieldError("line_items", _MISSING))
+        return []
+    if isinstance(line_items, (str, bytes, Mapping)) or not isinstance(line_items, Iterable):
+        errors.append(FieldError("line_items", f"expected a list of line items, got {_describe(line_items)}"))
+        return []
+    items = list(line_items)
+    if not items:
+        errors.append(FieldError("line_items", "must contain at least one line item, got an empty list"))
+    return items
+
+
+def _check_line_item(path: str, item: object, errors: list[FieldError], check_currency_codes: bool) -> LineItem | None:
+    if isinstance(item, LineItem):
+        fields: Mapping[str, Any] = attrs.asdict(item, recurse=False)
+    elif isinstance(item, Mapping):
+        fields = item
+        errors.extend(_unknown_keys(item, LINE_ITEM_FIELDS, prefix=f"{path}."))
+    else:
+        errors.append(FieldError(path, f"expected a LineItem or a mapping, got {_describe(item)}"))
+        return None
+    before = len(errors)
+    amount = _check_amount(f"{path}.amount", fields.get("amount"), errors)
+    currency_code = fields.get("currency_code")
+    _check_currency_code(f"{path}.currency_code", currency_code, errors, check_currency_codes)
+    for name in _TEXT_FIELDS:
+        _check_text(f"{path}.{name}", fields.get(name), errors)
+    _check_type(f"{path}.type", fields.get("type"), errors)
+    if len(errors) > before:
+        return None
+    return LineItem(
+        amount=amount,  # type: ignore[arg-type]
+        currency_code=currency_code,  # type: ignore[arg-type]
+        description=fields["description"],
+        product_id=fields["product_id"],
+        type=fields["type"],
+        user_id=fields["user_id"],
+    )
+
+
+def _unknown_keys(mapping: Mapping[Any, Any], known: tuple[str, ...], *, prefix: str) -> list[FieldError]:
+    # Missing fields are reported by each field's own check, which sees them as None.
+    return [
+        FieldError(f"{prefix}{key}", f"unknown field{_suggestion(key, known)}") for key in mapping if key not in known
+    ]
+
+
+def _suggestion(key: object, known: tuple[str, ...]) -> str:
+    if not isinstance(key, str):
+        return f" {key!r}"
+    # Wire names (currencyCode) and other spellings compare best without case or separators.
+    folded = {name.replace("_", ""): name for name in known}
+    matches = difflib.get_close_matches(key.replace("_", "").replace("-", "").lower(), folded, n=1, cutoff=0.6)
+    return f"; did you mean {folded[matches[0]]!r}?" if matches else f"; expected one of {', '.join(known)}"
+
+
+def _check_text(path: str, value: object, errors: list[FieldError]) -> None:
+    if value is None:
+        errors.append(FieldError(path, _MISSING))
+    elif not isinstance(value, str):
+        errors.append(FieldError(path, f"expected a non-empty string, got {_describe(value)}"))
+    elif not value.strip():
+        errors.append(FieldError(path, f"must not be empty, got {value!r}"))
+
+
+def _check_amount(path: str, value: object, errors: list[FieldError]) -> str | None:
+    if isinstance(value, bool) or value is None:
+        problem = _MISSING if value is None else f"expected a string of digits, got {value!r}"
+        errors.append(FieldError(path, problem))
+    elif isinstance(value, int):
+        if value >= 0:
+            return str(value)
+        errors.append(FieldError(path, f"must not be negative, got {value!r}"))
+    elif isinstance(value, str):
+        if _DIGITS.fullmatch(value):
+            return value
+        errors.append(FieldError(path, f"{value!r} is not a string of digits (the amount in the smallest unit)"))
+    else:
+        errors.append(FieldError(path, f"expected a string of digits or a non-negative int, got {_describe(value)}"))
+    return None
+
+
+def _check_currency_code(path: str, value: object, errors: list[FieldError], check_membership: bool) -> None:
+    if value is None:
+        errors.append(FieldError(path, _MISSING))
+    elif not isinstance(value, str) or not value:
+        errors.append(FieldError(path, f"expected a currency code string, got {_describe(value)}"))
+    elif check_membership and value not in CURRENCY_CODES:
+        errors.append(FieldError(path, f"{value!r} is not a supported currency code{_close_codes(value)}"))
+
+
+def _close_codes(value: str) -> str:
+    matches = difflib.get_close_matches(value.upper(), sorted(CURRENCY_CODES), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(map(repr, matches))}?" if matches else ""
+
+
+def _check_type(path: str, value: object, errors: list[FieldError]) -> None:
+    if value is None:
+        errors.append(FieldError(path, _MISSING))
+    elif value not in _LINE_ITEM_TYPES:
+        errors.append(FieldError(path, f"{value!r} is not a line item type; expected 'payin' or 'payout'"))
+
+
+def _describe(value: object) -> str:
+    return f"{type(value).__name__} {value!r}"

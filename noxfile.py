@@ -1,0 +1,52 @@
+"""The project's checks: ``nox`` runs tests, lint, typecheck and docs; ``nox -s bench`` the benchmark."""
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.default_venv_backend = "venv"
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def install_group(session: nox.Session, group: str, *extras: str) -> None:
+    """Install the package (with ``extras``) and one dependency group of pyproject.toml."""
+    target = f".[{','.join(extras)}]" if extras else "."
+    session.install(target, *PYPROJECT["dependency-groups"][group])
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Unit and integration tests (the emulator over real sockets), with the optional extras."""
+    install_group(session, "test", "fast", "cli")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install(*PYPROJECT["dependency-groups"]["lint"])
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package, and on the typing examples in tests/typing."""
+    install_group(session, "typecheck", "fast", "cli")
+    session.run("mypy", "fragment")
+    session.run("mypy", "tests/typing")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Sphinx with warnings as errors, then its doctests."""
+    install_group(session, "docs", "fast", "cli")
+    session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The throughput benchmark of SPEC section 9 (not part of the default run)."""
+    install_group(session, "test", "fast", "cli")
+    session.run("python", "tests/bench/run.py", *session.posargs)
