@@ -3,6 +3,7 @@
 >>> from fragment import AsyncFragment, Fragment  # doctest: +SKIP
 """
 
+from ._batch import BatchResult
 from ._client import AsyncFragment
 from ._errors import (
     APIConnectionError,
@@ -34,6 +35,7 @@ __all__ = [
     "AsyncFragment",
     "AuthenticationError",
     "BadRequestError",
+    "BatchResult",
     "ConflictError",
     "FieldError",
     "FragmentError",
