@@ -22,6 +22,12 @@ class AccessToken:
     value: str = attrs.field(repr=False)
     expires_at: float
     refresh_at: float
+    header: str = attrs.field(init=False, repr=False)
+    """The ``Authorization`` header value, built once per token rather than per request."""
+
+    @header.default
+    def _bearer(self) -> str:
+        return f"Bearer {self.value}"
 
 
 class TokenCache:
@@ -35,13 +41,20 @@ class TokenCache:
         self._token: AccessToken | None = None
         self._lock = asyncio.Lock()
 
+    def current(self) -> AccessToken | None:
+        """The cached token if it is not due for refresh: the per-request fast path, no await."""
+        token = self._token
+        if token is not None and self._clock() < token.refresh_at:
+            return token
+        return None
+
     async def get(self, fetch: Callable[[], Awaitable[tuple[str, float]]]) -> AccessToken:
         """Return a token that is not due for refresh, calling ``fetch`` for a new one if needed.
 
         ``fetch`` returns ``(access_token, expires_in seconds)``.
         """
-        token = self._token
-        if token is not None and self._clock() < token.refresh_at:
+        token = self.current()
+        if token is not None:
             return token
         async with self._lock:
             token = self._token  # another waiter may have refreshed it meanwhile

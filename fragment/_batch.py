@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -69,7 +70,11 @@ class RateController:
         self._successes = 0
         self.rate_limited_count = 0
 
-    async def before_attempt(self) -> None:
+    def paused(self) -> bool:
+        """Whether new attempts must wait for the end of a pause."""
+        return self._resume_at > self._clock()
+
+    async def wait(self) -> None:
         """Wait until the batch's pause (if any) is over."""
         # A loop, not an Event: another 429 may push the resume time further while we sleep.
         while (wait := self._resume_at - self._clock()) > 0:  # noqa: ASYNC110
@@ -118,6 +123,15 @@ async def run_batch(
     exhausted = False
     index = 0
 
+    finished: deque[asyncio.Task[BatchResult]] = deque()
+    wakeup = asyncio.Event()
+
+    def on_done(task: asyncio.Task[BatchResult]) -> None:
+        # A callback per task, not asyncio.wait(): wait() re-registers on every task in
+        # flight each time it is called, which costs O(concurrency) per completion.
+        finished.append(task)
+        wakeup.set()
+
     async def attempt(index: int, params: InvoiceCreateParams) -> BatchResult:
         current_pacer.set(controller)  # this task's own context: other code is not paced
         try:
@@ -143,12 +157,16 @@ async def run_batch(
                     _report(prepared, on_result)
                     yield prepared
                 else:
-                    in_flight[asyncio.create_task(attempt(index, prepared))] = (index, prepared.invoice_id)
+                    task = asyncio.create_task(attempt(index, prepared))
+                    task.add_done_callback(on_done)
+                    in_flight[task] = (index, prepared.invoice_id)
                 index += 1
             if not in_flight:
                 break
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for task in sorted(done, key=in_flight.__getitem__):
+            await wakeup.wait()
+            wakeup.clear()
+            while finished:
+                task = finished.popleft()
                 del in_flight[task]
                 result = task.result()
                 _report(result, on_result)

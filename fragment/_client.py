@@ -354,11 +354,12 @@ class AsyncFragment:
         retries_done = 0
         refreshed = False
         while True:
-            if pacer is not None:
-                await pacer.before_attempt()
-            token = await state.tokens.get(self._fetch_token) if bearer else None
-            if token is not None:
-                headers["Authorization"] = f"Bearer {token.value}"
+            if pacer is not None and pacer.paused():
+                await pacer.wait()
+            token = None
+            if bearer:
+                token = state.tokens.current() or await state.tokens.get(self._fetch_token)
+                headers["Authorization"] = token.header
             try:
                 status, answer_headers, answer = await _send(state, url, headers, body, timeout)
             except APIConnectionError as error:

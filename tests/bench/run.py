@@ -1,0 +1,131 @@
+"""The benchmark of SPEC section 9, run by ``nox -s bench``.
+
+Starts the fixed-answer server in its own process, runs every contender in its own process,
+interleaved over several rounds, and prints medians as invoices/s and as ratios to the
+floor (bare aiohttp). Then the memory bound of ``create_many_iter`` and the import cost.
+
+Usage: ``python tests/bench/run.py [--rounds N] [--count N] [--sequential N] [--rss-count N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+CONCURRENT = ["floor", "async_create_many", "sync_create_many"]
+SEQUENTIAL = ["async_create_sequential", "sync_create_sequential"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_contender(name: str, count: int, port: int) -> dict[str, float]:
+    env = {**os.environ, "FRAGMENT_LOG": ""}
+    output = subprocess.run(
+        [sys.executable, str(HERE / "contenders.py"), name, str(count), str(port)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    ).stdout
+    result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+def import_cost() -> tuple[float, list[str]]:
+    code = (
+        "import sys, time; before = set(sys.modules); t = time.perf_counter(); import fragment; "
+        "elapsed = time.perf_counter() - t; new = sorted(m for m in set(sys.modules) - before "
+        "if m.split('.')[0] in {'fragment', 'aiohttp', 'anyio', 'attrs', 'cattrs', 'orjson', 'tqdm'}); "
+        "import json; print(json.dumps([elapsed, new]))"
+    )
+    elapsed, modules = json.loads(
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    )
+    return elapsed, modules
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--count", type=int, default=5000, help="invoices per concurrent contender and round")
+    parser.add_argument("--sequential", type=int, default=1000, help="invoices per sequential contender and round")
+    parser.add_argument("--rss-count", type=int, default=100_000)
+    args = parser.parse_args()
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(HERE / "server.py"), str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        rates: dict[str, list[float]] = {name: [] for name in CONCURRENT + SEQUENTIAL}
+        for round_number in range(args.rounds):
+            # Rotate the order each round so no contender always runs first (or last).
+            order = CONCURRENT[round_number % 3 :] + CONCURRENT[: round_number % 3] + SEQUENTIAL
+            for name in order:
+                count = args.count if name in CONCURRENT else args.sequential
+                rates[name].append(run_contender(name, count, port)["rate"])
+            print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+        rss = run_contender("iter_rss", args.rss_count, port)
+    finally:
+        server.terminate()
+        server.wait()
+
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    floor = medians["floor"]
+    print(
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    )
+    print(
+        f"medians of {args.rounds} rounds; {args.count} invoices per concurrent run, {args.sequential} per sequential run\n"
+    )
+    print(f"| {'contender':<44} | {'invoices/s':>10} | {'ratio':>14} | target |")
+    print(f"|{'-' * 46}|{'-' * 12}|{'-' * 16}|--------|")
+    rows = [
+        ("floor: bare aiohttp, concurrency 64", medians["floor"], "1.00 of floor", "1.0"),
+        (
+            "AsyncFragment.create_many, concurrency 64",
+            medians["async_create_many"],
+            f"{medians['async_create_many'] / floor:.2f} of floor",
+            ">= 0.8",
+        ),
+        (
+            "Fragment.create_many, concurrency 64",
+            medians["sync_create_many"],
+            f"{medians['sync_create_many'] / medians['async_create_many']:.2f} of async",
+            ">= 0.9",
+        ),
+        ("AsyncFragment.create, sequential", medians["async_create_sequential"], "", ""),
+        (
+            "Fragment.create, sequential",
+            medians["sync_create_sequential"],
+            f"{medians['sync_create_sequential'] / medians['async_create_sequential']:.2f} of async",
+            "",
+        ),
+    ]
+    for label, rate, ratio, target in rows:
+        print(f"| {label:<44} | {rate:>10,.0f} | {ratio:>14} | {target:>6} |")
+    hop = 1e6 / medians["sync_create_sequential"] - 1e6 / medians["async_create_sequential"]
+    print(f"\nportal hop overhead per sequential call: {hop:,.0f} µs")
+    print(
+        f"create_many_iter over {args.rss_count:,} invoices: peak RSS growth {rss['rss_growth_mb']:.1f} MB (target <= 30 MB)"
+    )
+    elapsed, modules = import_cost()
+    print(f"import fragment: {elapsed * 1000:.0f} ms; loads {len(modules)} modules of note")
+    heavy = [m for m in modules if m.startswith(("fragment._cli", "fragment.testing", "aiohttp.web"))]
+    print(f"CLI, emulator or aiohttp.web imported by `import fragment`: {heavy or 'none'}")
+
+
+if __name__ == "__main__":
+    main()

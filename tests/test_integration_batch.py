@@ -1,0 +1,242 @@
+"""Batches against the emulator over real sockets: nothing lost, nothing doubled, polite under 429s."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+from fragment import AsyncFragment, BatchResult, ValidationError
+from fragment.testing import Emulator, Faults, RateLimit
+
+CURRENCIES = ["USD", "EUR", "GBP", "JPY", "BTC"]
+
+
+def invoice(number: int) -> dict[str, Any]:
+    """A distinct, valid invoice with one to three line items."""
+    return {
+        "invoice_id": f"inv_{number:05d}",
+        "line_items": [
+            {
+                "amount": str(100 + number * 7 + item),
+                "currency_code": CURRENCIES[(number + item) % len(CURRENCIES)],
+                "description": f"Line {item} of invoice {number}",
+                "product_id": f"prod_{item}",
+                "type": "payin" if (number + item) % 2 else "payout",
+                "user_id": f"user_{number % 50}",
+            }
+            for item in range(1 + number % 3)
+        ],
+    }
+
+
+def stored_by_id(emulator: Emulator) -> dict[str, dict[str, Any]]:
+    stored = emulator.invoices()
+    by_id = {entry["id"]: entry for entry in stored}
+    assert len(by_id) == len(stored), "an invoice was stored twice"
+    return by_id
+
+
+def assert_matches_input(stored: dict[str, Any], sent: dict[str, Any]) -> None:
+    assert [
+        (li["amount"], li["currencyCode"], li["description"], li["product_id"], li["type"], li["user_id"])
+        for li in stored["lineItems"]
+    ] == [
+        (li["amount"], li["currency_code"], li["description"], li["product_id"], li["type"], li["user_id"])
+        for li in sent["line_items"]
+    ]
+
+
+EVERY_FAULT = Faults(
+    server_error=0.04,
+    rate_limited=0.04,
+    reset_before_commit=0.04,
+    reset_after_commit=0.04,
+    slow=0.04,
+    slow_seconds=0.6,
+    retry_after_ms=20,
+    seed=20261125,
+)
+
+
+async def test_2000_invoices_through_20_percent_faults_are_all_stored_exactly_once() -> None:
+    invoices = [invoice(n) for n in range(2000)]
+    async with (
+        Emulator(faults=EVERY_FAULT) as emulator,
+        AsyncFragment(**emulator.client_options(), timeout=0.3, max_retries=12) as client,
+    ):
+        results = await client.invoices.create_many(invoices, concurrency=64)
+
+        assert [r.index for r in results] == list(range(2000))
+        assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
+        stored = stored_by_id(emulator)
+    assert len(stored) == 2000
+    for sent in invoices:
+        assert_matches_input(stored[sent["invoice_id"]], sent)
+
+
+async def test_with_too_few_retries_every_failure_is_reported_and_every_success_stored() -> None:
+    invoices = [invoice(n) for n in range(500)]
+    async with (
+        Emulator(faults=EVERY_FAULT) as emulator,
+        AsyncFragment(**emulator.client_options(), timeout=0.3, max_retries=0) as client,
+    ):
+        results = await client.invoices.create_many(invoices, concurrency=64)
+        stored = stored_by_id(emulator)
+
+    assert [r.index for r in results] == list(range(500))
+    failed = [r for r in results if not r.ok]
+    assert 40 < len(failed) < 160  # about 20% of 500
+    for result in results:
+        assert (result.response is None) == (result.error is not None)
+        if result.ok:
+            assert result.invoice_id in stored
+
+
+async def _share_of_429s(emulator: Emulator, run: Any) -> float:
+    await run()
+    stats = emulator.stats
+    answered_429 = stats["invoices"]["by_status"].get("429", 0)
+    return answered_429 / stats["invoices"]["requests"]
+
+
+async def test_a_rate_limited_batch_backs_off_instead_of_stampeding() -> None:
+    invoices = [invoice(n) for n in range(400)]
+    limit = RateLimit(rate=400.0, burst=20)
+
+    async with (
+        Emulator(rate_limit=limit) as emulator,
+        AsyncFragment(**emulator.client_options(), max_retries=20) as client,
+    ):
+
+        async def batch() -> None:
+            results = await client.invoices.create_many(invoices, concurrency=64)
+            assert all(r.ok for r in results)
+
+        batch_share = await _share_of_429s(emulator, batch)
+
+    async with (
+        Emulator(rate_limit=limit) as emulator,
+        AsyncFragment(**emulator.client_options(), max_retries=20) as client,
+    ):
+
+        async def stampede() -> None:
+            await asyncio.gather(*(client.invoices.create(**item) for item in invoices))
+
+        stampede_share = await _share_of_429s(emulator, stampede)
+
+    print(f"429 share: batch {batch_share:.1%}, plain gather {stampede_share:.1%}")
+    assert batch_share < 0.15
+    assert batch_share < stampede_share / 2
+
+
+async def test_create_many_returns_results_in_input_order(fragment_emulator: Emulator) -> None:
+    async with AsyncFragment(**fragment_emulator.client_options()) as client:
+        results = await client.invoices.create_many((invoice(n) for n in range(50)), concurrency=8)
+
+    assert [r.invoice_id for r in results] == [f"inv_{n:05d}" for n in range(50)]
+    assert all(r.response is not None and r.response.data.id == r.invoice_id for r in results)
+
+
+async def test_input_is_never_read_more_than_concurrency_items_ahead(fragment_emulator: Emulator) -> None:
+    concurrency = 4
+    pulled = 0
+    completed = 0
+    lead: list[int] = []
+
+    def source() -> Iterator[dict[str, Any]]:
+        nonlocal pulled
+        for number in range(40):
+            pulled += 1
+            lead.append(pulled - completed)
+            yield invoice(number)
+
+    def count(_: BatchResult) -> None:
+        nonlocal completed
+        completed += 1
+
+    async with AsyncFragment(**fragment_emulator.client_options()) as client:
+        await client.invoices.create_many(source(), concurrency=concurrency, on_result=count)
+
+    assert completed == 40
+    assert max(lead) <= concurrency
+
+
+async def test_a_repeated_invoice_id_is_sent_once(fragment_emulator: Emulator) -> None:
+    items = [invoice(1), invoice(2), invoice(1)]
+    async with AsyncFragment(**fragment_emulator.client_options()) as client:
+        results = await client.invoices.create_many(items)
+
+    assert [r.ok for r in results] == [True, True, False]
+    assert isinstance(results[2].error, ValidationError)
+    assert "index 0" in str(results[2].error)
+    assert len(fragment_emulator.invoices()) == 2
+
+
+async def test_an_input_that_raises_ends_the_batch_after_reporting_what_was_sent(fragment_emulator: Emulator) -> None:
+    reported: list[BatchResult] = []
+
+    def source() -> Iterator[dict[str, Any]]:
+        yield from (invoice(n) for n in range(10))
+        raise OSError("disk went away")
+
+    async with AsyncFragment(**fragment_emulator.client_options()) as client:
+        with pytest.raises(OSError, match="disk went away"):
+            await client.invoices.create_many(source(), concurrency=4, on_result=reported.append)
+
+    assert sorted(r.index for r in reported) == list(range(10))
+    assert all(r.ok for r in reported)
+    assert len(fragment_emulator.invoices()) == 10
+
+
+async def test_cancelling_a_batch_stops_sending_and_reports_what_was_in_flight() -> None:
+    reported: list[BatchResult] = []
+    pulled = 0
+
+    async def source() -> AsyncIterator[dict[str, Any]]:
+        nonlocal pulled
+        for number in range(1000):
+            pulled += 1
+            yield invoice(number)
+
+    async with (
+        Emulator(faults=Faults(slow=1.0, slow_seconds=0.2, seed=1)) as emulator,
+        AsyncFragment(**emulator.client_options()) as client,
+    ):
+        batch = asyncio.create_task(client.invoices.create_many(source(), concurrency=8, on_result=reported.append))
+        while len(reported) < 8:
+            await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        batch.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await batch
+        assert loop.time() - started < 0.5
+        requests_at_cancel = emulator.stats["invoices"]["requests"]
+        await asyncio.sleep(0.3)
+        assert emulator.stats["invoices"]["requests"] == requests_at_cancel
+
+    assert sorted(r.index for r in reported) == list(range(pulled))
+    assert any(isinstance(r.error, asyncio.CancelledError) for r in reported)
+
+
+async def test_leaving_create_many_iter_early_cancels_and_reports_the_rest(fragment_emulator: Emulator) -> None:
+    reported: list[BatchResult] = []
+    async with AsyncFragment(**fragment_emulator.client_options()) as client:
+        results = client.invoices.create_many_iter(
+            (invoice(n) for n in range(100)), concurrency=8, on_result=reported.append
+        )
+        async for _ in results:
+            break
+        await results.aclose()  # type: ignore[attr-defined]
+
+    assert len(reported) == len({r.index for r in reported}) >= 1
+    assert len(reported) <= 1 + 8
+
+
+async def test_concurrency_above_the_connection_pool_is_refused() -> None:
+    client = AsyncFragment(client_id="id", client_secret="secret", max_connections=10)
+    with pytest.raises(ValueError, match="max_connections"):
+        client.invoices.create_many_iter([], concurrency=11)
