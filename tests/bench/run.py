@@ -84,12 +84,10 @@ def main() -> None:
 
     medians = {name: statistics.median(values) for name, values in rates.items()}
     floor = medians["floor"]
-    print(
-        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-    )
-    print(
-        f"medians of {args.rounds} rounds; {args.count} invoices per concurrent run, {args.sequential} per sequential run\n"
-    )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    print(f"\nmachine: {machine}")
+    print(f"medians of {args.rounds} rounds; {args.count} invoices per concurrent run, ", end="")
+    print(f"{args.sequential} per sequential run\n")
     print(f"| {'contender':<44} | {'invoices/s':>10} | {'ratio':>14} | target |")
     print(f"|{'-' * 46}|{'-' * 12}|{'-' * 16}|--------|")
     rows = [
@@ -118,9 +116,8 @@ def main() -> None:
         print(f"| {label:<44} | {rate:>10,.0f} | {ratio:>14} | {target:>6} |")
     hop = 1e6 / medians["sync_create_sequential"] - 1e6 / medians["async_create_sequential"]
     print(f"\nportal hop overhead per sequential call: {hop:,.0f} µs")
-    print(
-        f"create_many_iter over {args.rss_count:,} invoices: peak RSS growth {rss['rss_growth_mb']:.1f} MB (target <= 30 MB)"
-    )
+    growth = rss["rss_growth_mb"]
+    print(f"create_many_iter over {args.rss_count:,} invoices: peak RSS growth {growth:.1f} MB (target <= 30 MB)")
     elapsed, modules = import_cost()
     print(f"import fragment: {elapsed * 1000:.0f} ms; loads {len(modules)} modules of note")
     heavy = [m for m in modules if m.startswith(("fragment._cli", "fragment.testing", "aiohttp.web"))]
