@@ -1,0 +1,28 @@
+"""A local Fragment emulator for tests and demos: ``fragment.testing``.
+
+It serves the API's token and invoice endpoints over a real socket, with the client's own
+validation, idempotency by ``invoice_id`` per workspace, and seeded fault injection::
+
+    from fragment import AsyncFragment
+    from fragment.testing import Emulator, Faults
+
+    async with Emulator(faults=Faults(server_error=0.2)) as emu:
+        async with AsyncFragment(**emu.client_options(), max_retries=5) as client:
+            await client.invoices.create(invoice_id="inv_1", line_items=[...])
+        assert len(emu.invoices()) == 1
+
+Importing ``fragment`` never imports this package (nor ``aiohttp.web``).
+"""
+
+from ._config import EmulatorClient, Faults, RateLimit
+from ._server import ClientOptions, Emulator
+from ._stats import Stats
+
+__all__ = [
+    "ClientOptions",
+    "Emulator",
+    "EmulatorClient",
+    "Faults",
+    "RateLimit",
+    "Stats",
+]
