@@ -24,6 +24,7 @@ from ._errors import (
     ValidationError,
 )
 from ._logging import setup_logging as _setup_logging
+from ._sync import Fragment
 from ._version import __version__
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "BatchResult",
     "ConflictError",
     "FieldError",
+    "Fragment",
     "FragmentError",
     "InternalServerError",
     "NotFoundError",
