@@ -121,8 +121,9 @@ class TokenBucket:
             rate, burst = self._limit.rate, self._limit.burst
             self._tokens = min(float(burst), self._tokens + (now - self._updated) * rate)
             self._updated = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
+            # A hair of tolerance: refills summed in floating point may fall short of 1.0 by 1e-15.
+            if self._tokens >= 1.0 - 1e-9:
+                self._tokens = max(0.0, self._tokens - 1.0)
                 return 0.0
             return (1.0 - self._tokens) / rate
 
