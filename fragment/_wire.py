@@ -64,6 +64,7 @@ def make_wire_converter(*, renames: Mapping[str, str] = WIRE_NAMES, forbid_extra
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(float, _structure_number)
+    converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook_func(_is_open_enum, _structure_open_enum)
     return converter
 
@@ -81,6 +82,13 @@ def _structure_number(value: Any, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a number, got {type(value).__name__}")
     return value  # an int stays an int: version 1 reads back as 1, not 1.0
+
+
+def _structure_str(value: Any, _: type) -> str:
+    # cattrs' default calls str() on anything, which would turn a null into "None".
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
 
 
 def _is_open_enum(tp: Any) -> bool:
