@@ -173,6 +173,8 @@ def test_an_empty_list_of_line_items_stays_empty() -> None:
         ("2026-01-15T05:30:00.5-05:00", datetime(2026, 1, 15, 10, 30, 0, 500000, tzinfo=UTC)),
         ("2026-01-15T10:30:00", datetime(2026, 1, 15, 10, 30, tzinfo=UTC)),
         ("2026-01-15T10:30:00.250", datetime(2026, 1, 15, 10, 30, 0, 250000, tzinfo=UTC)),
+        ("2026-01-15T10:30:00.123456789Z", datetime(2026, 1, 15, 10, 30, 0, 123456, tzinfo=UTC)),
+        ("2026-01-15T10:30:00.1Z", datetime(2026, 1, 15, 10, 30, 0, 100000, tzinfo=UTC)),
     ],
 )
 def test_timestamps_in_several_iso_formats_become_timezone_aware(text: str, expected: datetime) -> None:
@@ -214,6 +216,12 @@ def test_version_keeps_the_number_the_server_sent(version: float, expected_type:
         pytest.param(answer(status=1), id="status-a-number"),
         pytest.param(answer(lineItems=[wire_line_item(type=None)]), id="line-item-type-null"),
         pytest.param(answer(lineItems="li_1"), id="lineItems-a-string"),
+        pytest.param(answer(id=None), id="id-null"),
+        pytest.param(answer(id={"value": "inv_1"}), id="id-an-object"),
+        pytest.param(answer(workspaceId=["ws_1"]), id="workspaceId-a-list"),
+        pytest.param(answer(lineItems=[wire_line_item(amount=None)]), id="amount-null"),
+        pytest.param(answer(lineItems=[wire_line_item(amount=10.5)]), id="amount-a-float"),
+        pytest.param(answer(lineItems=[wire_line_item(user_id=True)]), id="user_id-a-bool"),
     ],
 )
 def test_a_body_that_is_not_the_documented_shape_raises(body: Any) -> None:
