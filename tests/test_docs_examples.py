@@ -1,0 +1,119 @@
+"""Every ```python example in README.md and docs/*.md runs, against a fresh emulator each.
+
+How it works: each fenced block whose info string is ``python`` (or ``py``) is one test,
+named by file and line (``docs/errors.md:42``). The block runs as a script in a fresh
+interpreter, with the ``FRAGMENT_*`` environment variables pointing at an emulator that
+the ``fragment_emulator`` fixture started for that block alone, in a temporary working
+directory holding a copy of ``docs/examples/``. It passes when the script exits with 0.
+
+So an example must be complete: its imports, its ``asyncio.run(...)``, its sample data.
+Use ``assert`` in an example only where the assertion teaches something.
+
+A block that cannot run on its own (a signature, a fragment of a larger program) is
+skipped when the line just before its opening fence is exactly::
+
+    <!-- no-run -->
+
+(an HTML comment: invisible on GitHub and in the Sphinx site). Keep such blocks rare.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from fragment.testing import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+NO_RUN = "<!-- no-run -->"
+TIMEOUT = 120.0
+
+_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
+
+
+class Example:
+    """One fenced Python block: where it is, its code, and whether it is marked not to run."""
+
+    def __init__(self, path: Path, line: int, code: str, run: bool) -> None:
+        self.path = path
+        self.line = line
+        self.code = code
+        self.run = run
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.relative_to(ROOT).as_posix()}:{self.line}"
+
+
+def extract(path: Path) -> list[Example]:
+    """The ```python blocks of a Markdown file, with the line number of their opening fence."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    examples: list[Example] = []
+    index = 0
+    while index < len(lines):
+        match = _FENCE.match(lines[index])
+        if match is None:
+            index += 1
+            continue
+        fence, info = match["fence"], match["info"].split()
+        start = index
+        index += 1
+        body: list[str] = []
+        while index < len(lines) and not lines[index].strip().startswith(fence):
+            body.append(lines[index])
+            index += 1
+        index += 1  # the closing fence
+        if info and info[0] in ("python", "py"):
+            previous = next((line.strip() for line in reversed(lines[:start]) if line.strip()), "")
+            examples.append(Example(path, start + 1, "\n".join(body) + "\n", run=previous != NO_RUN))
+    return examples
+
+
+EXAMPLES = [example for source in SOURCES if source.exists() for example in extract(source)]
+
+
+def _inherited_setting(name: str) -> bool:
+    return name.startswith("FRAGMENT_") or name == "PYTHONPATH" or name.lower().endswith("_proxy")
+
+
+def test_examples_were_found() -> None:
+    assert any(example.path.name == "README.md" for example in EXAMPLES)
+    assert len(EXAMPLES) > 10
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[example.id for example in EXAMPLES])
+def test_example_runs(example: Example, fragment_emulator: Emulator, tmp_path: Path) -> None:
+    if not example.run:
+        pytest.skip(f"marked {NO_RUN}")
+    shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
+    script = tmp_path / (re.sub(r"\W", "_", example.id) + ".py")
+    # Blank lines up to the fence keep the traceback's line numbers equal to the file's.
+    script.write_text("\n" * example.line + example.code, encoding="utf-8")
+    # A proxy from the environment would stand between an example using trust_env and the emulator.
+    env = {key: value for key, value in os.environ.items() if not _inherited_setting(key)}
+    env |= fragment_emulator.env()
+    env["PYTHONPATH"] = str(ROOT)  # the checkout under test, whatever is installed
+    completed = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    if completed.returncode != 0:
+        pytest.fail(
+            f"{example.id} exited with {completed.returncode}\n"
+            f"--- stdout ---\n{completed.stdout}\n--- stderr ---\n{completed.stderr}",
+            pytrace=False,
+        )
