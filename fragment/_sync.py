@@ -21,6 +21,7 @@ without touching them and starts its own on its next call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import os
 import threading
@@ -75,7 +76,17 @@ class _Runtime:
 
         Its exception is re-raised as is: the very object the coroutine raised.
         """
-        return _wait(self._portal_for_call().start_task_soon(open_call))
+        portal = self._portal_for_call()
+        call = _Call(open_call)
+        try:
+            return portal.start_task_soon(call.run).result()
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                # Ctrl-C (or SystemExit) in this thread: stop the call in the portal too rather
+                # than leaving it running unseen. Not an Exception: those are the call's own.
+                with contextlib.suppress(RuntimeError):  # the portal was closed meanwhile
+                    portal.call(call.cancel)
+            raise
 
     def iterate(self, open_iterator: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
         """Pull the items of the async iterator made by ``open_iterator`` through the portal."""
@@ -84,16 +95,16 @@ class _Runtime:
         finished = portal.start_task_soon(pump.run)
         try:
             while True:
-                item = _wait(portal.start_task_soon(pump.next))
+                item = portal.call(pump.next)
                 if isinstance(item, _End):
                     break
                 yield item
             finished.result()  # the async iterator's own exception, unchanged
         finally:
-            if not finished.done():
-                if self._on_portal_thread():  # closed by the garbage collector on the portal thread
-                    pump.cancel()
-                else:
+            if self._on_portal_thread():  # the garbage collector closed the iterator on the portal thread
+                pump.abandon()
+            else:
+                with contextlib.suppress(RuntimeError):  # the portal was closed meanwhile
                     portal.call(pump.stop)
 
     def _portal_for_call(self) -> BlockingPortal:
@@ -201,17 +212,6 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _wait(future: Future[R]) -> R:
-    """The result of a call running in the portal; its exception is raised as is."""
-    try:
-        return future.result()
-    except BaseException:
-        # Interrupted while waiting (Ctrl-C): cancel the call in the portal too rather than
-        # leaving it running unseen. A no-op when the call itself raised.
-        future.cancel()
-        raise
-
-
 def _serve_portal(started: Future[BlockingPortal]) -> None:
     """The portal thread: run an event loop with a portal in it until the portal is stopped."""
     if not started.set_running_or_notify_cancel():
@@ -238,7 +238,8 @@ def _stop_portal(started: Future[BlockingPortal], thread: threading.Thread) -> N
         except BaseException:
             pass  # the loop never started: the thread has ended already
         else:
-            portal.call(portal.stop, True)
+            with contextlib.suppress(RuntimeError):  # it is not running any more: nothing to stop
+                portal.call(portal.stop, True)
     thread.join()
 
 
@@ -249,6 +250,32 @@ async def _close_then_stop(client: AsyncFragment, portal: BlockingPortal) -> Non
         await portal.stop(cancel_remaining=True)
 
 
+class _Call(Generic[R]):
+    """One blocking call in the portal, which its caller can cancel at any moment.
+
+    ``Future.cancel()`` would only reach a call whose future the caller already holds;
+    this also stops a call interrupted while it was being handed to the portal.
+    """
+
+    def __init__(self, open_call: Callable[[], Awaitable[R]]) -> None:
+        self._open = open_call
+        self._scope: anyio.CancelScope | None = None
+        self._cancelled = False
+
+    async def run(self) -> R:
+        with anyio.CancelScope() as self._scope:
+            if self._cancelled:
+                self._scope.cancel()
+            return await self._open()
+        raise RuntimeError("the call was cancelled by its caller")  # nobody waits for this result
+
+    def cancel(self) -> None:
+        """Cancel the call; runs in the portal."""
+        self._cancelled = True
+        if self._scope is not None:
+            self._scope.cancel()
+
+
 class _End:
     """Marks the end of an iteration pulled through the portal."""
 
@@ -257,51 +284,65 @@ _END: Final = _End()
 
 
 class _Pump(Generic[T]):
-    """Runs one async iterator from start to end in ONE portal task.
+    """Drives one async iterator from start to end in ONE portal task, one item per pull.
 
     Each ``next`` is a separate portal call, and so a separate task. Advancing the iterator
     directly from each of them would enter a task group or cancel scope inside it in one task
-    and leave it in another, which anyio and asyncio refuse; instead this task iterates and
-    hands the items over a zero-capacity stream, which also keeps the iterator lazy (it runs
-    at most one item ahead of the consumer).
+    and leave it in another, which anyio and asyncio refuse. The iterator only advances when
+    the consumer asks, as with ``async for``, so it is suspended at a ``yield`` whenever the
+    consumer stops between items, and ``aclose()`` then runs as it would in async code.
     """
 
     def __init__(self, open_iterator: Callable[[], AsyncIterator[T]]) -> None:
         self._open = open_iterator
         self._scope = anyio.CancelScope()
-        self._send, self._receive = anyio.create_memory_object_stream[T](0)
+        self._pulls_in, self._pulls = anyio.create_memory_object_stream[None](1)
+        self._items_in, self._items = anyio.create_memory_object_stream[T](1)
+        self._pulling = False
         self._done = anyio.Event()
 
     async def run(self) -> None:
         try:
-            with self._scope:
-                async with self._send:
-                    iterator = self._open()
-                    try:
-                        async for item in iterator:
-                            await self._send.send(item)
-                    finally:
-                        aclose = getattr(iterator, "aclose", None)
-                        if aclose is not None:
-                            with anyio.CancelScope(shield=True):
-                                await aclose()
+            with self._scope, self._pulls, self._items_in:
+                iterator = self._open()
+                try:
+                    async for _ in self._pulls:
+                        self._pulling = True
+                        try:
+                            item = await anext(iterator)
+                        except StopAsyncIteration:
+                            break
+                        finally:
+                            self._pulling = False
+                        await self._items_in.send(item)
+                finally:
+                    aclose = getattr(iterator, "aclose", None)
+                    if aclose is not None:
+                        await aclose()
         finally:
             self._done.set()
 
     async def next(self) -> T | _End:
+        """The next item, or ``_END`` once the iterator is exhausted, failed or stopped."""
         try:
-            return await self._receive.receive()
-        except anyio.EndOfStream:
+            await self._pulls_in.send(None)
+            return await self._items.receive()
+        except (anyio.EndOfStream, anyio.BrokenResourceError):
             return _END
-
-    def cancel(self) -> None:
-        self._scope.cancel()
 
     async def stop(self) -> None:
         """Close the async iterator (``aclose()``) and wait until it is closed."""
-        self._scope.cancel()
+        self.abandon()
         await self._done.wait()
-        self._receive.close()
+
+    def abandon(self) -> None:
+        """Make the pump close the async iterator, without waiting for it."""
+        if self._pulling:
+            # The consumer gave up while the iterator was producing an item (Ctrl-C):
+            # cancel it there, as cancelling the task that runs ``async for`` would.
+            self._scope.cancel()
+        self._pulls_in.close()
+        self._items.close()
 
 
 class _SyncResource(Generic[AsyncResourceT]):
@@ -421,12 +462,16 @@ class SyncInvoices(_SyncResource[AsyncInvoices]):
     """Invoice operations of a :class:`~fragment.Fragment` (``client.invoices``), as blocking calls.
 
     Each method takes the same arguments as the :class:`~fragment.AsyncFragment` one and
-    returns what it returns.
+    returns what it returns; ``create_many_iter`` returns a plain iterator (a generator: close
+    it, or use :func:`contextlib.closing`, to stop a batch early). A batch reads its input,
+    and calls its ``on_result``, in the client's background thread.
 
     .. versionadded:: 0.1.0
     """
 
     create = blocking(AsyncInvoices.create)
+    create_many = blocking(AsyncInvoices.create_many)
+    create_many_iter = blocking_iter(AsyncInvoices.create_many_iter)
 
 
 class Fragment:
@@ -454,7 +499,7 @@ class Fragment:
     """
 
     invoices: SyncInvoices
-    """Invoice operations: ``create``."""
+    """Invoice operations: ``create``, ``create_many``, ``create_many_iter``."""
 
     @_same_parameters_as(AsyncFragment.__init__)
     def __init__(self, **options: Any) -> None:
