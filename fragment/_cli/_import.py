@@ -15,7 +15,7 @@ import csv
 import io
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -61,24 +61,28 @@ async def import_file(options: ImportOptions, settings: ClientSettings, *, err: 
         raise UsageError("--resume needs --results FILE: that is where created invoices are recorded")
     format_ = options.file_format
     skip = _already_created(options.results, err) if options.resume else set()
-    with _open_source(options.source) as stream:
-        progress = make_progress(err, _count(options.source, format_))
-        results = ResultsFile.open(options.results, append=options.resume) if options.results else None
-        run = _Run(options.source, progress, results, skip)
-        started = time.monotonic()
-        ending = ""
-        try:
-            async with open_client(settings, concurrency=options.concurrency, err=err) as client:
-                await run.send(client, read_invoices(stream, format_), options.concurrency)
-        except asyncio.CancelledError:  # Ctrl-C: still say what was done, then let it end the run
-            ending = "; interrupted (run again with --resume to finish)" if results else "; interrupted"
-            raise
-        finally:
-            progress.close()
-            if results is not None:
-                results.close()
-            print(format_summary(progress.counts, time.monotonic() - started) + ending, file=err, flush=True)
+    with _open_source(options.source) as stream, _open_results(options) as results:
+        async with open_client(settings, concurrency=options.concurrency, err=err) as client:
+            # Made once the client is up, so that --local's note is not printed across the bar.
+            progress = make_progress(err, _count(options.source, format_))
+            run = _Run(options.source, progress, results, skip)
+            sending = run.send(client, read_invoices(stream, format_), options.concurrency)
+            await _summarized(sending, progress, err, resumable=results is not None)
     return 1 if progress.counts.failed or run.stopped else 0
+
+
+async def _summarized(work: Awaitable[None], progress: Progress, err: TextIO, *, resumable: bool) -> None:
+    """Await ``work``, then close the progress display and print the summary, even on Ctrl-C."""
+    started = time.monotonic()
+    ending = ""
+    try:
+        await work
+    except asyncio.CancelledError:  # Ctrl-C: say what was done, then let the interruption go on
+        ending = "; interrupted (run again with --resume to finish)" if resumable else "; interrupted"
+        raise
+    finally:
+        progress.close()
+        print(format_summary(progress.counts, time.monotonic() - started) + ending, file=err, flush=True)
 
 
 def check_file(options: ImportOptions, *, check_currency_codes: bool, err: TextIO) -> int:
@@ -200,6 +204,21 @@ def _open_source(source: str) -> Iterator[TextIO]:
         raise UsageError(f"cannot read {source}: {error.strerror or error}") from None
     with stream:
         yield stream
+
+
+@contextlib.contextmanager
+def _open_results(options: ImportOptions) -> Iterator[ResultsFile | None]:
+    if options.results is None:
+        yield None
+        return
+    try:
+        results = ResultsFile.open(options.results, append=options.resume)
+    except OSError as error:
+        raise UsageError(f"cannot write {options.results}: {error.strerror or error}") from None
+    try:
+        yield results
+    finally:
+        results.close()
 
 
 def _count(source: str, format_: Format) -> int | None:

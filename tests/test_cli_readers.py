@@ -1,0 +1,254 @@
+"""The import command's building blocks, called directly: readers, results file, progress, line items."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from fragment import FieldError
+from fragment._cli._create import parse_line_item
+from fragment._cli._progress import Counts, LineProgress, format_summary, make_progress
+from fragment._cli._readers import (
+    InputFileError,
+    Problem,
+    SourceInvoice,
+    count_invoices,
+    format_for,
+    read_csv,
+    read_jsonl,
+)
+from fragment._cli._results import Failure, ResultsFile, created_ids
+
+HEADER = "invoice_id,amount,currency_code,description,product_id,type,user_id\n"
+
+
+def row(invoice_id: str, amount: str = "1000", description: str = "Pro plan") -> str:
+    return f"{invoice_id},{amount},USD,{description},prod_1,payin,user_1\n"
+
+
+def csv_invoices(text: str) -> list[SourceInvoice]:
+    return list(read_csv(io.StringIO(text, newline="")))
+
+
+def jsonl_invoices(text: str) -> list[SourceInvoice]:
+    return list(read_jsonl(io.StringIO(text)))
+
+
+def test_csv_groups_adjacent_rows_into_one_invoice_with_each_rows_line() -> None:
+    invoices = csv_invoices(HEADER + row("inv_1") + row("inv_1", "2000") + row("inv_2"))
+
+    assert [(i.invoice_id, i.line, i.item_lines) for i in invoices] == [("inv_1", 2, (2, 3)), ("inv_2", 4, (4,))]
+    assert invoices[0].arguments == {
+        "invoice_id": "inv_1",
+        "line_items": [
+            {
+                "amount": "1000",
+                "currency_code": "USD",
+                "description": "Pro plan",
+                "product_id": "prod_1",
+                "type": "payin",
+                "user_id": "user_1",
+            },
+            {
+                "amount": "2000",
+                "currency_code": "USD",
+                "description": "Pro plan",
+                "product_id": "prod_1",
+                "type": "payin",
+                "user_id": "user_1",
+            },
+        ],
+    }
+    assert all(not invoice.problems for invoice in invoices)
+
+
+def test_csv_columns_may_come_in_any_order() -> None:
+    text = "user_id,type,product_id,description,currency_code,amount,invoice_id\nu,payout,p,d,EUR,5,inv_1\n"
+
+    [invoice] = csv_invoices(text)
+
+    assert invoice.arguments is not None
+    assert invoice.arguments["line_items"][0]["currency_code"] == "EUR"
+    assert invoice.invoice_id == "inv_1"
+
+
+def test_csv_line_numbers_count_physical_lines_of_quoted_fields_and_blank_lines() -> None:
+    text = HEADER + row("inv_1", description='"two\nlines"') + "\n" + row("inv_2")
+
+    invoices = csv_invoices(text)
+
+    assert [invoice.line for invoice in invoices] == [2, 5]
+
+
+def test_csv_non_adjacent_rows_of_an_invoice_are_an_error_on_the_later_row() -> None:
+    invoices = csv_invoices(HEADER + row("inv_1") + row("inv_2") + row("inv_1"))
+
+    assert [invoice.line for invoice in invoices] == [2, 3, 4]
+    assert not invoices[0].problems
+    assert invoices[2].problems == (
+        Problem(4, "invoice_id", "rows of invoice 'inv_1' must be adjacent; its first rows start on line 2"),
+    )
+
+
+def test_csv_row_with_a_wrong_number_of_fields_is_a_problem_of_its_invoice() -> None:
+    [invoice] = csv_invoices(HEADER + "inv_1,1000,USD\n")
+
+    assert invoice.problems == (Problem(2, "", "expected 7 fields, got 3"),)
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("", "the file is empty"),
+        ("invoice_id,amount,currencyCode,description,product_id,type,user_id\n", "did you mean 'currency_code'?"),
+        ("invoice_id,amount,currency_code,description,product_id,type\n", "missing column 'user_id'"),
+    ],
+)
+def test_csv_bad_header_makes_the_file_unreadable(header: str, message: str) -> None:
+    with pytest.raises(InputFileError, match=message) as caught:
+        csv_invoices(header)
+
+    assert caught.value.line == 1
+
+
+def test_csv_malformed_quoting_stops_reading_with_its_line() -> None:
+    with pytest.raises(InputFileError, match="malformed CSV") as caught:
+        csv_invoices(HEADER + row("inv_1") + 'inv_2,1,USD,"bad"quote,p,payin,u\n')
+
+    assert caught.value.line == 3
+
+
+def test_validation_errors_are_placed_on_the_row_of_their_line_item() -> None:
+    [invoice] = csv_invoices(HEADER + row("inv_1") + row("inv_1") + row("inv_1"))
+
+    located = invoice.locate(FieldError("line_items[2].amount", "bad"))
+    whole = invoice.locate(FieldError("invoice_id", "bad"))
+
+    assert (located.line, whole.line) == (4, 2)
+
+
+def test_jsonl_reads_one_invoice_per_line_and_skips_blank_lines() -> None:
+    first = {"invoice_id": "inv_1", "line_items": []}
+    invoices = jsonl_invoices(json.dumps(first) + "\n\n" + json.dumps({"invoice_id": "inv_2"}) + "\n")
+
+    assert [(invoice.invoice_id, invoice.line) for invoice in invoices] == [("inv_1", 1), ("inv_2", 3)]
+    assert invoices[0].arguments == first
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"invoice_id": "inv_2", ', "invalid JSON: Expecting property name enclosed in double quotes"),
+        ('["inv_2"]', "expected a JSON object (one invoice), got list"),
+        ('{"invoice_id": "inv_1"}', "'inv_1' repeats the invoice on line 1"),
+    ],
+)
+def test_jsonl_bad_line_is_a_problem_with_its_line_number(line: str, message: str) -> None:
+    invoices = jsonl_invoices('{"invoice_id": "inv_1"}\n' + line + "\n")
+
+    [problem] = invoices[1].problems
+    assert problem.line == 2
+    assert message in str(problem)
+
+
+def test_jsonl_bytes_that_are_not_utf8_stop_reading() -> None:
+    stream = io.TextIOWrapper(io.BytesIO(b'{"invoice_id": "inv_1"}\n{"invoice_id": "\xff"}\n'), encoding="utf-8")
+
+    with pytest.raises(InputFileError, match="not UTF-8"):
+        list(read_jsonl(stream))
+
+
+def test_count_invoices_counts_groups_of_csv_rows_and_jsonl_lines() -> None:
+    csv_text = HEADER + row("inv_1") + row("inv_1") + row("inv_2") + "\n" + row("inv_3")
+
+    assert count_invoices(io.StringIO(csv_text), "csv") == 3
+    assert count_invoices(io.StringIO('{"a": 1}\n\n{"b": 2}\n'), "jsonl") == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"), [("a.csv", "csv"), ("A.CSV", "csv"), ("a.jsonl", "jsonl"), ("a.ndjson", "jsonl"), ("a", None)]
+)
+def test_format_comes_from_the_extension(name: str, expected: str | None) -> None:
+    assert format_for(name) == expected
+
+
+def test_parse_line_item_keeps_commas_that_do_not_start_a_pair() -> None:
+    item = parse_line_item("amount=1000,currency_code=USD,description=Pro plan, monthly,type=payin")
+
+    assert item == {"amount": "1000", "currency_code": "USD", "description": "Pro plan, monthly", "type": "payin"}
+
+
+@pytest.mark.parametrize("text", ["amount", "amount=1,amount=2", "=5"])
+def test_parse_line_item_refuses_malformed_pairs(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_line_item(text)
+
+
+def test_results_file_records_created_ids_and_ignores_a_line_cut_short(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    path.write_text(
+        '{"invoice_id": "inv_1", "ok": true, "id": "inv_1", "version": 1}\n'
+        '{"invoice_id": "inv_2", "ok": false, "error_type": "ConflictError", "error": "x", "line": 3}\n'
+        '{"invoice_id": "inv_3", "ok": tr'
+    )
+
+    assert created_ids(path) == ({"inv_1"}, 1)
+    assert created_ids(tmp_path / "missing.jsonl") == (set(), 0)
+
+
+def test_results_file_appended_after_a_cut_line_starts_on_a_new_line(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    path.write_text('{"invoice_id": "inv_1", "ok": true}\n{"invoice_id": "inv_2", "o')
+
+    results = ResultsFile.open(path, append=True)
+    results.failed(Failure.invalid("inv_3", 7, [Problem(8, "line_items[1].amount", "bad")]))
+    results.close()
+
+    last = json.loads(path.read_text().splitlines()[-1])
+    assert last == {
+        "invoice_id": "inv_3",
+        "ok": False,
+        "error_type": "ValidationError",
+        "error": "line_items[1].amount: bad",
+        "line": 7,
+        "errors": [{"line": 8, "path": "line_items[1].amount", "message": "bad"}],
+    }
+
+
+def test_line_progress_prints_counts_rate_and_eta_every_interval() -> None:
+    now = [0.0]
+    stream = io.StringIO()
+    progress = LineProgress(stream, 10, clock=lambda: now[0])
+
+    progress.advance("created")
+    now[0] = 2.0
+    progress.advance("failed")
+
+    assert stream.getvalue() == "fragment: 2/10 invoices (20%): 1 created, 1 failed, 0 skipped; 1.0/s, ETA 8s\n"
+
+
+def test_progress_is_plain_lines_when_the_stream_is_not_a_terminal() -> None:
+    assert isinstance(make_progress(io.StringIO(), None), LineProgress)
+
+
+def test_tqdm_bar_shows_counts_and_notes_without_garbling() -> None:
+    pytest.importorskip("tqdm")
+    stream = io.StringIO()
+    progress = make_progress(stream, 3, bar=True)
+
+    progress.advance("created")
+    progress.note("x.csv:3: bad")
+    progress.advance("failed")
+    progress.close()
+
+    assert "x.csv:3: bad\n" in stream.getvalue()
+    assert "created=1, failed=1" in stream.getvalue()
+
+
+def test_summary_has_counts_elapsed_and_rate() -> None:
+    assert format_summary(Counts(created=90, failed=10, skipped=5), 2.0) == (
+        "fragment: 90 created, 10 failed, 5 skipped in 2.00s (50.0 invoices/s)"
+    )
