@@ -150,3 +150,22 @@ def test_the_token_value_is_not_in_its_repr() -> None:
     token = AccessToken("very-secret-token", expires_at=10.0, refresh_at=5.0)
 
     assert "very-secret-token" not in repr(token)
+
+
+async def test_current_gives_the_cached_token_only_while_it_is_not_due() -> None:
+    clock = FakeClock()
+    cache = TokenCache(clock=clock)
+    assert cache.current() is None
+
+    token = await cache.get(Fetcher(expires_in=100))
+    assert cache.current() is token
+
+    clock.advance(90)
+    assert cache.current() is None
+
+
+def test_the_header_is_the_bearer_value_and_is_not_in_the_repr() -> None:
+    token = AccessToken("very-secret-token", expires_at=10.0, refresh_at=5.0)
+
+    assert token.header == "Bearer very-secret-token"
+    assert "Bearer" not in repr(token)
