@@ -27,7 +27,7 @@ from .._errors import ValidationError
 from .._validation import validate_invoice
 from ._connect import ClientSettings, open_client
 from ._errors import UsageError
-from ._progress import Counts, Progress, format_summary, make_progress
+from ._progress import Progress, format_summary, make_progress
 from ._readers import Format, InputFileError, Problem, SourceInvoice, count_invoices, format_for, read_invoices
 from ._results import Failure, ResultsFile, created_ids
 
@@ -87,20 +87,23 @@ async def _summarized(work: Awaitable[None], progress: Progress, err: TextIO, *,
 
 def check_file(options: ImportOptions, *, check_currency_codes: bool, err: TextIO) -> int:
     """``--dry-run``: validate every invoice and report every problem; send nothing."""
-    counts = Counts()
+    valid = invalid = 0
     with _open_source(options.source) as stream:
         try:
             for invoice in read_invoices(stream, options.file_format):
                 problems = invoice.problems or _validation_problems(invoice, check_currency_codes)
                 for problem in problems:
                     print(f"{options.source}:{problem.line}: {problem}", file=err)
-                counts.add("failed" if problems else "created")
+                if problems:
+                    invalid += 1
+                else:
+                    valid += 1
         except InputFileError as error:
             print(f"{options.source}:{error.line}: {error.message}", file=err)
-            print(f"fragment: dry run stopped after {counts.done} invoices: the file cannot be read", file=err)
+            print(f"fragment: dry run stopped after {valid + invalid} invoices: the file cannot be read", file=err)
             return 1
-    print(f"fragment: dry run: {counts.created} valid, {counts.failed} invalid; nothing was sent", file=err)
-    return 1 if counts.failed else 0
+    print(f"fragment: dry run: {valid} valid, {invalid} invalid; nothing was sent", file=err)
+    return 1 if invalid else 0
 
 
 def _validation_problems(invoice: SourceInvoice, check_currency_codes: bool) -> tuple[Problem, ...]:

@@ -112,12 +112,21 @@ def read_jsonl(stream: TextIO) -> Iterator[SourceInvoice]:
 
 
 def _decoded_lines(stream: TextIO) -> Iterator[str]:
+    """The lines of ``stream``; bytes that are not UTF-8 end the file, reported near their line.
+
+    Text is decoded in chunks, so the bad bytes are on the reported line or a little after it.
+    """
+    lines = iter(stream)
     line = 0
-    try:
-        for line, text in enumerate(stream, start=1):  # noqa: B007 - the last value is reported below
-            yield text
-    except UnicodeDecodeError as error:
-        raise InputFileError(line + 1, f"the file is not UTF-8 text ({error.reason})") from error
+    while True:
+        try:
+            text = next(lines)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as error:
+            raise InputFileError(line + 1, f"the file is not UTF-8 text ({error.reason})") from error
+        line += 1
+        yield text
 
 
 def _parse_json_line(line: int, text: str) -> SourceInvoice:
