@@ -6,6 +6,7 @@ connection options, or to their own in-process one with ``--local``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from fragment import AsyncFragment
 
 if TYPE_CHECKING:
     from fragment.testing import Emulator
@@ -164,6 +167,24 @@ def test_import_reports_bad_rows_with_line_numbers_and_creates_the_rest(
     assert {invoice_id: record["line"] for invoice_id, record in failed.items()} == {"inv_1": 2, "inv_3": 5, "inv_4": 6}
     assert failed["inv_1"]["error_type"] == "ValidationError"
     assert failed["inv_1"]["errors"][0]["line"] == 3
+
+
+def test_import_reports_an_api_error_with_its_line_and_goes_on(fragment_emulator: Emulator, tmp_path: Path) -> None:
+    async def create_the_first_version() -> None:
+        async with AsyncFragment(**fragment_emulator.client_options()) as client:
+            await client.invoices.create(invoice_id="inv_1", line_items=[ITEM])
+
+    asyncio.run(create_the_first_version())
+    source, results = tmp_path / "changed.csv", tmp_path / "results.jsonl"
+    source.write_text(HEADER + "inv_2,500,EUR,Seat,prod_2,payout,user_2\ninv_1,999,USD,Changed,prod_1,payout,user_1\n")
+
+    run = fragment(*connection(fragment_emulator), "invoices", "import", str(source), "--results", str(results))
+
+    assert run.returncode == 1
+    assert f"{source}:3: invoice 'inv_1': ConflictError: Error code: 409" in run.stderr
+    assert "fragment: 1 created, 1 failed, 0 skipped in " in run.stderr
+    [conflict] = [record for record in results_of(results) if not record["ok"]]
+    assert (conflict["error_type"], conflict["status_code"], conflict["line"]) == ("ConflictError", 409, 3)
 
 
 def test_dry_run_reports_every_bad_row_and_sends_nothing(fragment_emulator: Emulator, tmp_path: Path) -> None:
