@@ -40,9 +40,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Sphinx with warnings as errors, then its doctests."""
+    """Sphinx with warnings as errors, then its doctests.
+
+    The guides' ```python examples are not doctests: tests/test_docs_examples.py runs each
+    one against an emulator, in the tests session.
+    """
     install_group(session, "docs", "fast", "cli")
     session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+    session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest")
 
 
 @nox.session

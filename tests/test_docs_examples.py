@@ -9,12 +9,16 @@ directory holding a copy of ``docs/examples/``. It passes when the script exits 
 So an example must be complete: its imports, its ``asyncio.run(...)``, its sample data.
 Use ``assert`` in an example only where the assertion teaches something.
 
-A block that cannot run on its own (a signature, a fragment of a larger program) is
-skipped when the line just before its opening fence is exactly::
+Two markers change that. Each is an HTML comment (invisible on GitHub and in the Sphinx
+site) on the line just before the opening fence:
 
-    <!-- no-run -->
-
-(an HTML comment: invisible on GitHub and in the Sphinx site). Keep such blocks rare.
+``<!-- pytest -->``
+    The block is a test module: it runs under pytest (with ``asyncio_mode=auto``, as in
+    this project), so tests that use the ``fragment_emulator`` fixture really run. It
+    passes when every test in it passes; a block without tests fails.
+``<!-- no-run -->``
+    The block is not run at all: for a signature or a fragment of a larger program that
+    cannot run on its own. Keep these rare.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 NO_RUN = "<!-- no-run -->"
+PYTEST = "<!-- pytest -->"
+PYTEST_ARGS = (
+    *("-m", "pytest", "-q", "-p", "no:cacheprovider"),
+    *("-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function"),
+)
 TIMEOUT = 120.0
 
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
@@ -43,11 +52,12 @@ _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*
 class Example:
     """One fenced Python block: where it is, its code, and whether it is marked not to run."""
 
-    def __init__(self, path: Path, line: int, code: str, run: bool) -> None:
+    def __init__(self, path: Path, line: int, code: str, marker: str) -> None:
         self.path = path
         self.line = line
         self.code = code
-        self.run = run
+        self.marker = marker
+        """The line before the opening fence: :data:`NO_RUN`, :data:`PYTEST` or anything else."""
 
     @property
     def id(self) -> str:
@@ -74,7 +84,7 @@ def extract(path: Path) -> list[Example]:
         index += 1  # the closing fence
         if info and info[0] in ("python", "py"):
             previous = next((line.strip() for line in reversed(lines[:start]) if line.strip()), "")
-            examples.append(Example(path, start + 1, "\n".join(body) + "\n", run=previous != NO_RUN))
+            examples.append(Example(path, start + 1, "\n".join(body) + "\n", marker=previous))
     return examples
 
 
@@ -92,18 +102,20 @@ def test_examples_were_found() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[example.id for example in EXAMPLES])
 def test_example_runs(example: Example, fragment_emulator: Emulator, tmp_path: Path) -> None:
-    if not example.run:
+    if example.marker == NO_RUN:
         pytest.skip(f"marked {NO_RUN}")
     shutil.copytree(ROOT / "docs" / "examples", tmp_path / "docs" / "examples")
-    script = tmp_path / (re.sub(r"\W", "_", example.id) + ".py")
+    script = tmp_path / ("test_" + re.sub(r"\W", "_", example.id) + ".py")
     # Blank lines up to the fence keep the traceback's line numbers equal to the file's.
     script.write_text("\n" * example.line + example.code, encoding="utf-8")
+    runner = PYTEST_ARGS if example.marker == PYTEST else ()
+    command = [sys.executable, *runner, script.name]
     # A proxy from the environment would stand between an example using trust_env and the emulator.
     env = {key: value for key, value in os.environ.items() if not _inherited_setting(key)}
     env |= fragment_emulator.env()
     env["PYTHONPATH"] = str(ROOT)  # the checkout under test, whatever is installed
     completed = subprocess.run(
-        [sys.executable, str(script)],
+        command,
         cwd=tmp_path,
         env=env,
         capture_output=True,
