@@ -88,8 +88,11 @@ class _Runtime:
                     portal.call(call.cancel)
             raise
 
-    def iterate(self, open_iterator: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
-        """Pull the items of the async iterator made by ``open_iterator`` through the portal."""
+    def iterate(self, open_iterator: Callable[[], AsyncIterator[T]], keepalive: object) -> Generator[T, None, None]:
+        """Pull the items of the async iterator made by ``open_iterator`` through the portal.
+
+        The generator holds ``keepalive`` (the client's lifetime) until it is closed.
+        """
         portal = self._portal_for_call()
         pump: _Pump[T] = portal.call(_Pump, open_iterator)
         finished = portal.start_task_soon(pump.run)
@@ -154,13 +157,14 @@ class _Runtime:
                 "a Fragment cannot be closed from its own portal thread (this would deadlock); "
                 "close it from a thread that uses it"
             )
+        # Held throughout, so that a call racing with close() waits and then sees it closed.
         with self._lock:
             self._closed = True
             self._portal = None
             stack, self._stack = self._stack, None
-        if stack is not None:
-            stack.close()
-        self._thread = None
+            if stack is not None:
+                stack.close()
+            self._thread = None
 
     def finalize(self) -> None:
         """Close a client that was never closed: at garbage collection or at interpreter exit."""
@@ -176,8 +180,12 @@ class _Runtime:
         self._closed = True
         self._portal = None
         self._stack = None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the portal's loop has ended already: there is nothing left to schedule on
+            return
         if portal is not None:
-            task = asyncio.get_running_loop().create_task(_close_then_stop(self.client, portal))
+            task = loop.create_task(_close_then_stop(self.client, portal))
             _BACKGROUND.add(task)
             task.add_done_callback(_BACKGROUND.discard)
 
@@ -189,7 +197,8 @@ class _Runtime:
         the epoll both processes share. They stay referenced so that no finalizer ever runs
         on them; the next call starts a fresh portal and session.
         """
-        _ABANDONED.append((self._portal, self._thread, self._stack))
+        if self._portal is not None:
+            _ABANDONED.append((self._portal, self._thread, self._stack))
         self._lock = threading.Lock()  # a parent thread may have held it at the fork
         self._pid = os.getpid()
         self._portal = None
@@ -345,11 +354,22 @@ class _Pump(Generic[T]):
         self._items.close()
 
 
+class _Lifetime:
+    """Alive while anything of one client family is: its finalizer closes their runtime.
+
+    Clients, their ``with_options`` copies, their resources, bound methods and iterators all
+    hold it; none of them holds another one back, so the last reference to go (not a later
+    pass of the cycle collector) closes the client.
+    """
+
+    __slots__ = ("__weakref__",)
+
+
 class _SyncResource(Generic[AsyncResourceT]):
     """A resource of the blocking client: its methods run the async resource's on the portal."""
 
-    def __init__(self, client: Fragment, runtime: _Runtime, resource: AsyncResourceT) -> None:
-        self._client = client  # keeps the client, and so its portal, alive while the resource is used
+    def __init__(self, lifetime: _Lifetime, runtime: _Runtime, resource: AsyncResourceT) -> None:
+        self._lifetime = lifetime
         self._runtime = runtime
         self._async = resource
 
@@ -376,7 +396,7 @@ class blocking(Generic[P, R]):
         if instance is None:
             return self
         method: Callable[P, Awaitable[R]] = getattr(instance._async, self._name)
-        runtime = instance._runtime
+        resource = instance  # a bound method keeps its client alive, as a method should
 
         def call(*args: P.args, **kwargs: P.kwargs) -> R:
             # BlockingPortal calls forward positional arguments only: the keyword arguments
@@ -384,7 +404,7 @@ class blocking(Generic[P, R]):
             async def run() -> R:
                 return await method(*args, **kwargs)
 
-            return runtime.run(run)
+            return resource._runtime.run(run)
 
         return _describe(call, self._method, self._signature)
 
@@ -415,10 +435,10 @@ class blocking_iter(Generic[P, T]):
         if instance is None:
             return self
         method: Callable[P, AsyncIterator[T]] = getattr(instance._async, self._name)
-        runtime = instance._runtime
+        resource = instance
 
         def call(*args: P.args, **kwargs: P.kwargs) -> Generator[T, None, None]:
-            return runtime.iterate(lambda: method(*args, **kwargs))
+            return resource._runtime.iterate(lambda: method(*args, **kwargs), keepalive=resource._lifetime)
 
         return _describe(call, self._method, self._signature)
 
@@ -511,17 +531,17 @@ class Fragment:
             )
         client = AsyncFragment(**options)
         runtime = _Runtime(client)
-        self._setup(client, runtime, keepalive=None)
+        lifetime = _Lifetime()
+        self._setup(client, runtime, lifetime)
         # Not __del__: the finalizer holds no reference to the client, and it also runs at
         # interpreter exit, while the daemon portal thread is still alive to close the session.
-        weakref.finalize(self, runtime.finalize)
+        weakref.finalize(lifetime, runtime.finalize)
 
-    def _setup(self, client: AsyncFragment, runtime: _Runtime, keepalive: Fragment | None) -> None:
+    def _setup(self, client: AsyncFragment, runtime: _Runtime, lifetime: _Lifetime) -> None:
         self._async = client
         self._runtime = runtime
-        # A copy keeps the original alive: the original's finalizer closes the portal they share.
-        self._keepalive = keepalive
-        self.invoices = SyncInvoices(self, runtime, client.invoices)
+        self._lifetime = lifetime
+        self.invoices = SyncInvoices(lifetime, runtime, client.invoices)
 
     @_same_parameters_as(AsyncFragment.with_options)
     def with_options(self, **changes: Any) -> Fragment:
@@ -530,7 +550,7 @@ class Fragment:
         Closing either closes what they share.
         """
         clone = object.__new__(Fragment)
-        clone._setup(self._async.with_options(**changes), self._runtime, keepalive=self._keepalive or self)
+        clone._setup(self._async.with_options(**changes), self._runtime, self._lifetime)
         return clone
 
     @property

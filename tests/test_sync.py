@@ -487,11 +487,20 @@ def test_a_garbage_collected_client_closes_its_session_and_portal(fragment_emula
     thread = client._runtime.thread
     assert thread is not None
 
-    del client
-    gc.collect()
+    del client  # the last reference: no cycle keeps it for a later pass of the garbage collector
 
     assert session.closed
     assert not thread.is_alive()
+
+
+def test_a_bound_method_or_an_iterator_keeps_its_client_open(fragment_emulator: Emulator) -> None:
+    create = Fragment(**fragment_emulator.client_options()).invoices.create
+    results = Fragment(**fragment_emulator.client_options()).invoices.create_many_iter(
+        [{"invoice_id": "inv_kept_2", "line_items": [LINE_ITEM]}]
+    )
+
+    assert create(invoice_id="inv_kept_1", line_items=[LINE_ITEM]).data.id == "inv_kept_1"
+    assert [result.invoice_id for result in results] == ["inv_kept_2"]
 
 
 def test_a_client_collected_on_its_own_portal_thread_stops_without_deadlock(fragment_emulator: Emulator) -> None:
@@ -561,7 +570,7 @@ class SyncNumbers(_SyncResource[Numbers]):
 def numbers() -> Iterator[tuple[SyncNumbers, Numbers]]:
     with Fragment(client_id="id", client_secret="secret") as client:
         resource = Numbers()
-        yield SyncNumbers(client, client._runtime, resource), resource
+        yield SyncNumbers(client._lifetime, client._runtime, resource), resource
 
 
 def test_blocking_passes_positional_and_keyword_arguments(numbers: tuple[SyncNumbers, Numbers]) -> None:
