@@ -51,8 +51,8 @@ class _Runtime:
     """The portal thread and the root async client shared by a :class:`Fragment` and its copies.
 
     One per client family and process: ``with_options`` copies share it, a forked child resets
-    it. It holds no reference to any :class:`Fragment`, so the finalizer that closes it can be
-    registered on the client.
+    it. It holds no reference to any :class:`Fragment` (nor to their :class:`_Lifetime`), so
+    the finalizer that closes it runs when the last of them goes.
     """
 
     def __init__(self, client: AsyncFragment) -> None:

@@ -20,6 +20,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -308,16 +309,15 @@ def test_16_threads_share_one_client_and_their_requests_really_overlap(rendezvou
 
 @pytest.mark.fragment_emulator(faults=Faults(slow=1.0, slow_seconds=0.3, seed=1))
 def test_16_threads_with_slow_answers_finish_together(client: Fragment, fragment_emulator: Emulator) -> None:
-    def create(number: int) -> str:
-        return client.invoices.create(invoice_id=f"inv_{number}", line_items=[LINE_ITEM]).data.id
-
-    threads: list[threading.Thread] = []
     ids: list[str] = []
+
+    def create(number: int) -> None:
+        ids.append(client.invoices.create(invoice_id=f"inv_{number}", line_items=[LINE_ITEM]).data.id)
+
+    threads = [threading.Thread(target=create, args=(number,)) for number in range(16)]
     began = time.perf_counter()
-    for number in range(16):
-        thread = threading.Thread(target=lambda number=number: ids.append(create(number)))  # type: ignore[misc]
+    for thread in threads:
         thread.start()
-        threads.append(thread)
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
@@ -392,7 +392,9 @@ def test_a_forked_child_gets_its_own_portal_and_session_and_the_parent_keeps_wor
     reading, writing = os.pipe()
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(os.close, reading)
-        pid = os.fork()
+        with warnings.catch_warnings():  # Python 3.12+ warns about forking with threads running
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
         if pid == 0:  # the child: report through the pipe, never return into pytest
             try:
                 invoice = client.invoices.create(invoice_id="inv_child", line_items=[LINE_ITEM])
