@@ -38,7 +38,7 @@ from fragment import (
 )
 from fragment._sync import SyncInvoices, _SyncResource, blocking, blocking_iter
 from fragment.resources.invoices import AsyncInvoices
-from fragment.testing import Emulator, Faults
+from fragment.testing import ClientOptions, Emulator, Faults
 
 LINE_ITEM: dict[str, Any] = {
     "amount": "1000",
@@ -166,8 +166,10 @@ def test_an_aiohttp_session_from_another_loop_is_refused(fragment_emulator: Emul
 # -- exceptions ------------------------------------------------------------------------------
 
 
-def async_error(emulator: Emulator, **create: Any) -> BaseException:
-    async def create_with_the_async_client() -> BaseException:
+def async_error(emulator: Emulator, **create: Any) -> Exception:
+    """What ``AsyncFragment.invoices.create(**create)`` raises against ``emulator``."""
+
+    async def create_with_the_async_client() -> Exception:
         async with AsyncFragment(**emulator.client_options(), max_retries=0) as async_client:
             try:
                 await async_client.invoices.create(**create)
@@ -179,15 +181,16 @@ def async_error(emulator: Emulator, **create: Any) -> BaseException:
 
 
 def test_a_validation_error_crosses_unchanged(client: Fragment, fragment_emulator: Emulator) -> None:
-    bad = {"invoice_id": "inv_bad", "line_items": [{**LINE_ITEM, "currency_code": "USDX"}]}
+    bad: dict[str, Any] = {"invoice_id": "inv_bad", "line_items": [{**LINE_ITEM, "currency_code": "USDX"}]}
     expected = async_error(fragment_emulator, **bad)
+    assert isinstance(expected, ValidationError)
 
     with pytest.raises(ValidationError) as raised:
         client.invoices.create(**bad)
 
     assert type(raised.value) is type(expected)
     assert str(raised.value) == str(expected)
-    assert raised.value.errors == expected.errors  # type: ignore[attr-defined]
+    assert raised.value.errors == expected.errors
     assert fragment_emulator.stats.requests.get("/invoices", 0) == 0
 
 
@@ -195,16 +198,20 @@ def test_an_api_status_error_crosses_unchanged_with_its_status_and_body(
     client: Fragment, fragment_emulator: Emulator
 ) -> None:
     client.invoices.create(invoice_id="inv_taken", line_items=[LINE_ITEM])
-    other = {"invoice_id": "inv_taken", "line_items": [{**LINE_ITEM, "amount": "2000"}]}
+    other: dict[str, Any] = {"invoice_id": "inv_taken", "line_items": [{**LINE_ITEM, "amount": "2000"}]}
     expected = async_error(fragment_emulator, **other)
+    assert isinstance(expected, ConflictError)
 
     with pytest.raises(ConflictError) as raised:
         client.invoices.create(**other)
 
-    assert type(raised.value) is type(expected) is ConflictError
+    assert type(raised.value) is type(expected)
     assert str(raised.value) == str(expected)
     assert raised.value.status_code == 409
-    assert raised.value.body == expected.body  # type: ignore[attr-defined]
+    assert (raised.value.headers.get("content-type"), raised.value.body) == (
+        expected.headers.get("content-type"),
+        expected.body,
+    )
 
 
 # -- many threads ----------------------------------------------------------------------------
@@ -256,13 +263,9 @@ class RendezvousAPI:
         finally:
             await runner.cleanup()
 
-    def client_options(self) -> dict[str, str]:
-        return {
-            "base_url": self.base_url,
-            "token_url": self.base_url + "/oauth2/token",
-            "client_id": "id",
-            "client_secret": "secret",
-        }
+    def client_options(self) -> ClientOptions:
+        token_url = self.base_url + "/oauth2/token"
+        return ClientOptions(base_url=self.base_url, token_url=token_url, client_id="id", client_secret="secret")
 
 
 @pytest.fixture
