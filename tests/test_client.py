@@ -6,6 +6,7 @@ import asyncio
 import base64
 import email.utils
 import functools
+import inspect
 import logging
 import threading
 import time
@@ -523,6 +524,8 @@ async def test_the_token_request_uses_basic_auth_and_the_client_credentials_gran
 
 
 @pytest.mark.xfail(
+    # Self-retiring: once the fix lands this runs as a plain regression test.
+    "aiohttp.BasicAuth(" in inspect.getsource(fragment._client),
     strict=True,
     raises=DeprecationWarning,
     reason="fragment/_client.py AsyncFragment._fetch_token builds the header with aiohttp.BasicAuth(...).encode(), "
