@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,10 +63,19 @@ class _Invoice:
     """What each kind of invoice is drawn from."""
 
     rng: random.Random
-    price: Callable[[float], str]
+    currency: str
+    unit: int
+    """Smallest units per major unit of ``currency``."""
     customers: list[str]
     creators: list[str]
     day: int
+
+    def price(self, dollars: float, *, list_price: bool = True) -> str:
+        """A price in dollars as an amount string in the currency's smallest unit."""
+        amount = dollars * USD_RATE[self.currency] * self.unit
+        if list_price and self.unit == 100:  # shop prices: whole amounts, most of them ending in .99
+            amount = round(amount / 100) * 100 - (1 if self.rng.random() < 0.6 and amount >= 200 else 0)
+        return str(max(1, round(amount)))
 
 
 def main() -> None:
@@ -87,22 +96,10 @@ def _month(rng: random.Random, customers: list[str], creators: list[str]) -> Ite
         day = 1 + (number - 1) * 30 // INVOICES
         currency, unit, _ = rng.choices(CURRENCIES, weights=[c[2] for c in CURRENCIES])[0]
         kind = rng.choices(kinds, weights=[40, 35, 15, 10])[0]
-        line_items = kind(_Invoice(rng, _pricer(rng, currency, unit), customers, creators, day))
+        line_items = kind(_Invoice(rng, currency, unit, customers, creators, day))
         for item in line_items:
             item["currency_code"] = currency
         yield {"invoice_id": f"inv_2026_06_{day:02d}_{number:04d}", "line_items": line_items}
-
-
-def _pricer(rng: random.Random, currency: str, unit: int) -> Callable[[float], str]:
-    """Turn a price in dollars into an amount string in ``currency``'s smallest unit."""
-
-    def price(dollars: float, *, list_price: bool = True) -> str:
-        amount = dollars * USD_RATE[currency] * unit
-        if list_price and unit == 100:  # shop prices: whole amounts, most of them ending in .99
-            amount = round(amount / 100) * 100 - (1 if rng.random() < 0.6 and amount >= 200 else 0)
-        return str(max(1, round(amount)))
-
-    return price
 
 
 def _item(amount: str, description: str, product_id: str, type_: str, user_id: str) -> dict[str, str]:
