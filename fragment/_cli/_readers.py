@@ -205,8 +205,13 @@ def _check_header(line: int, header: Sequence[str]) -> dict[str, int]:
     if not names:
         raise InputFileError(line, f"the file is empty; expected a header row: {','.join(CSV_COLUMNS)}")
     problems = [f"unknown column {name!r}{_closest(name)}" for name in names if name not in CSV_COLUMNS]
-    problems += [f"missing column {name!r}" for name in CSV_COLUMNS if name not in names]
-    problems += [f"repeated column {name!r}" for name in CSV_COLUMNS if names.count(name) > 1]
+    missing = [name for name in CSV_COLUMNS if name not in names]
+    repeated = [name for name in CSV_COLUMNS if names.count(name) > 1]
+    problems += [
+        f"{what} column{'s' * (len(found) > 1)} {', '.join(map(repr, found))}"
+        for what, found in (("missing", missing), ("repeated", repeated))
+        if found
+    ]
     if problems:
         raise InputFileError(line, f"bad header: {'; '.join(problems)}")
     return {name: names.index(name) for name in CSV_COLUMNS}
