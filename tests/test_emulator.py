@@ -552,6 +552,20 @@ def test_import_fragment_loads_neither_the_emulator_nor_aiohttp_web() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_the_public_names_are_exported_sorted_and_documented() -> None:
+    import inspect
+
+    import fragment.testing
+
+    assert fragment.testing.__all__ == sorted(fragment.testing.__all__)
+    for name in fragment.testing.__all__:
+        public = getattr(fragment.testing, name)
+        assert inspect.getdoc(public), name
+        for member, value in vars(public).items():
+            if not member.startswith("_") and (callable(value) or isinstance(value, property)):
+                assert inspect.getdoc(value), f"{name}.{member}"
+
+
 # --- the pytest plugin -----------------------------------------------------------------------
 
 
