@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from multidict import CIMultiDictProxy
 
 from fragment._wire import make_wire_converter
 from fragment.testing import Emulator, EmulatorClient, Faults, RateLimit
@@ -68,7 +69,7 @@ async def fetch_token(
 
 async def post_invoice(
     session: aiohttp.ClientSession, emulator: Emulator, body: Any, token: str | None = None
-) -> tuple[int, Any, aiohttp.typedefs.LooseHeaders]:
+) -> tuple[int, Any, CIMultiDictProxy[str]]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with session.post(f"{emulator.base_url}/invoices", json=body, headers=headers) as response:
         payload = await response.json() if response.content_type == "application/json" else await response.text()
@@ -303,11 +304,17 @@ async def test_rate_limited_fault_answers_429_with_retry_after_ms(session: aioht
         assert emulator.invoices() == []
 
 
-@pytest.mark.parametrize(("fault", "stored"), [("reset_before_commit", 0), ("reset_after_commit", 1)])
+@pytest.mark.parametrize(
+    ("faults", "fault", "stored"),
+    [
+        (Faults(reset_before_commit=1.0), "reset_before_commit", 0),
+        (Faults(reset_after_commit=1.0), "reset_after_commit", 1),
+    ],
+)
 async def test_reset_faults_drop_the_connection_without_an_answer(
-    session: aiohttp.ClientSession, fault: str, stored: int
+    session: aiohttp.ClientSession, faults: Faults, fault: str, stored: int
 ) -> None:
-    async with Emulator(faults=Faults(**{fault: 1.0})) as emulator:
+    async with Emulator(faults=faults) as emulator:
         token = await fetch_token(session, emulator)
 
         with pytest.raises(aiohttp.ServerDisconnectedError):

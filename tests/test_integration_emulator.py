@@ -126,7 +126,8 @@ async def test_an_expiring_token_is_refreshed_before_it_is_refused() -> None:
 
 async def test_a_wrong_secret_raises_authentication_error_and_sends_no_invoice() -> None:
     async with Emulator() as emulator:
-        options = {**emulator.client_options(), "client_secret": "not-the-secret"}
+        options = emulator.client_options()
+        options["client_secret"] = "not-the-secret"
         async with AsyncFragment(**options, max_retries=3) as client:
             with pytest.raises(AuthenticationError) as caught:
                 await client.invoices.create(**invoice(1))
@@ -263,7 +264,7 @@ def without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
     return {name: value for name, value in mapping.items() if name != key}
 
 
-BAD_INVOICES = {
+BAD_INVOICES: dict[str, dict[str, Any]] = {
     "unknown currency": {"invoice_id": "i", "line_items": [{**SEED_LINE_ITEM, "currency_code": "USDX"}]},
     "decimal amount": {"invoice_id": "i", "line_items": [{**SEED_LINE_ITEM, "amount": "12.50"}]},
     "negative amount": {"invoice_id": "i", "line_items": [{**SEED_LINE_ITEM, "amount": "-5"}]},
