@@ -334,7 +334,7 @@ class AsyncFragment:
         """Run the client credentials grant; the token request follows the same retry policy."""
         credentials = self._connection.credentials
         headers = {
-            "Authorization": aiohttp.BasicAuth(credentials.client_id, credentials.client_secret).encode(),
+            "Authorization": aiohttp.encode_basic_auth(credentials.client_id, credentials.client_secret),
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
@@ -354,12 +354,16 @@ class AsyncFragment:
         retries_done = 0
         refreshed = False
         while True:
-            if pacer is not None and pacer.paused():
-                await pacer.wait()
             token = None
             if bearer:
                 token = state.tokens.current() or await state.tokens.get(self._fetch_token)
                 headers["Authorization"] = token.header
+            ticket = None
+            if pacer is not None:
+                ticket = pacer.try_acquire()
+                if ticket is None:
+                    ticket = await pacer.acquire()
+            status, answer_headers = 0, None
             try:
                 status, answer_headers, answer = await _send(state, url, headers, body, timeout)
             except APIConnectionError as error:
@@ -377,9 +381,10 @@ class AsyncFragment:
                 if retries_done >= max_retries or not should_retry(status, answer_headers):
                     raise status_error(status, answer_headers, answer)
                 delay = retry_delay(retries_done, answer_headers)
-                if status == 429 and pacer is not None:
-                    pacer.rate_limited(delay)
                 reason = f"status {status}"
+            finally:
+                if pacer is not None and ticket is not None:
+                    pacer.release(ticket, status, answer_headers)
             retries_done += 1
             logger.info(
                 "retrying POST %s in %.2fs after %s (retry %d of %d)", url, delay, reason, retries_done, max_retries

@@ -1,12 +1,14 @@
 """How a batch paces the requests its tasks send, without widening any method's signature.
 
-A batch sets :data:`current_pacer` in the context of each of its tasks; the client's retry
-loop asks it before every attempt whether to wait and tells it about every answer, so one 429 slows the
-whole batch instead of only the request that saw it.
+A batch sets :data:`current_pacer` in the context of each of its tasks. The client's retry
+loop takes a ticket from it before every attempt (retries included) and hands the ticket
+back with the answer's status, so one 429 slows the whole batch instead of only the request
+that saw it, and a shrunken limit holds back retries as well as new sends.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Protocol
 
@@ -16,14 +18,14 @@ __all__ = ["Pacer", "current_pacer"]
 class Pacer(Protocol):
     """What the client's retry loop needs from a batch's rate controller."""
 
-    def paused(self) -> bool:
-        """Whether the batch is paused after a rate limit (checked before every attempt)."""
+    def try_acquire(self) -> int | None:
+        """A ticket if an attempt may start right now, else None (then :meth:`acquire`)."""
 
-    async def wait(self) -> None:
-        """Wait until the pause is over."""
+    async def acquire(self) -> int:
+        """Wait until an attempt may start; return its ticket."""
 
-    def rate_limited(self, pause: float) -> None:
-        """A request was answered 429 and will be retried in ``pause`` seconds."""
+    def release(self, ticket: int, status: int, headers: Mapping[str, str] | None) -> None:
+        """The attempt ended: with an answer of ``status``, or with none (``status`` 0)."""
 
 
 current_pacer: ContextVar[Pacer | None] = ContextVar("fragment_current_pacer", default=None)

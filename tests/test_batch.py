@@ -19,47 +19,100 @@ class FakeClock:
         return self.now
 
 
-def test_a_429_halves_the_limit_once_per_pause() -> None:
-    clock = FakeClock()
-    controller = RateController(64, clock=clock)
+def answer(controller: RateController, status: int, count: int = 1, headers: dict[str, str] | None = None) -> None:
+    """Run ``count`` attempts through the controller, each answered with ``status``."""
+    for _ in range(count):
+        ticket = controller.try_acquire()
+        assert ticket is not None
+        controller.release(ticket, status, headers)
 
-    controller.rate_limited(1.0)
-    controller.rate_limited(1.0)  # the same burst
+
+def test_a_batch_opens_in_slow_start_and_doubles_on_clean_windows() -> None:
+    controller = RateController(64, clock=FakeClock())
+    assert controller.limit == 8
+
+    answer(controller, 201, count=20)
+    assert controller.limit == 16
+    answer(controller, 201, count=20)
     assert controller.limit == 32
 
-    clock.now += 1.5
-    controller.rate_limited(1.0)  # a new burst after the pause
-    assert controller.limit == 16
+
+def test_a_window_with_many_429s_halves_the_limit_once() -> None:
+    controller = RateController(64, clock=FakeClock())
+    controller.limit = 64
+
+    answer(controller, 429, count=30)
+    answer(controller, 201, count=34)
+    assert controller.limit == 32
+
+    # Answers to attempts sent before the move are not judged again.
+    stale = controller._epoch - 1
+    controller._active += 40
+    for _ in range(40):
+        controller.release(stale, 429, None)
+    assert controller.limit == 32
 
 
-def test_limit_recovers_by_one_after_a_window_of_successes() -> None:
-    controller = RateController(8, clock=FakeClock())
-    controller.rate_limited(0.0)
-    assert controller.limit == 4
-
-    for _ in range(4):
-        controller.succeeded()
-    assert controller.limit == 5
+def test_a_few_stray_429s_do_not_slow_a_healthy_batch() -> None:
+    controller = RateController(64, clock=FakeClock())
+    controller.limit = 64
+    answer(controller, 429, count=6)
+    answer(controller, 201, count=58)
+    assert controller.limit == 64
 
 
-def test_limit_never_exceeds_the_batch_concurrency_nor_drops_below_one() -> None:
+def test_after_an_overload_the_limit_recovers_a_quarter_per_clean_window() -> None:
+    controller = RateController(64, clock=FakeClock())
+    controller.limit = 64
+    answer(controller, 429, count=64)
+    assert controller.limit == 32
+
+    answer(controller, 201, count=32)
+    assert controller.limit == 40
+
+
+def test_at_one_request_in_flight_further_overload_spaces_the_sends() -> None:
     clock = FakeClock()
-    controller = RateController(2, clock=clock)
-    for _ in range(100):
-        controller.succeeded()
-    assert controller.limit == 2
-    for _ in range(5):
-        clock.now += 10
-        controller.rate_limited(0.1)
+    controller = RateController(8, clock=clock)
+    controller.limit = 1
+    for _ in range(10):  # 10 successes in 20 ms: the server accepts one per 2 ms
+        clock.now += 0.002
+        answer(controller, 201)
+    answer(controller, 429, count=10)
+
     assert controller.limit == 1
+    assert controller.interval == pytest.approx(0.002 * 1.25)
+    assert controller.try_acquire() is None  # spaced sends go through acquire()
 
 
-async def test_before_attempt_waits_out_the_pause() -> None:
+def test_a_429_with_retry_after_pauses_every_new_attempt() -> None:
+    clock = FakeClock()
+    controller = RateController(8, clock=clock)
+    answer(controller, 429, headers={"retry-after-ms": "500"})
+
+    assert controller.try_acquire() is None
+    clock.now += 0.6
+    assert controller.try_acquire() is not None
+
+
+async def test_acquire_waits_for_a_free_slot() -> None:
+    controller = RateController(1)
+    first = controller.try_acquire()
+    assert first is not None
+    waiter = asyncio.create_task(controller.acquire())
+    await asyncio.sleep(0.01)
+    assert not waiter.done()
+
+    controller.release(first, 201, None)
+    assert await asyncio.wait_for(waiter, 1) == controller._epoch
+
+
+async def test_acquire_waits_out_the_pause() -> None:
     controller = RateController(4)
-    controller.rate_limited(0.05)
+    answer(controller, 429, headers={"retry-after-ms": "50"})
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await controller.wait()
+    await controller.acquire()
     assert loop.time() - started >= 0.04
 
 
