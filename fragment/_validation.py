@@ -21,6 +21,16 @@ __all__ = ["INVOICE_FIELDS", "LINE_ITEM_FIELDS", "validate_create", "validate_in
 INVOICE_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(InvoiceCreateParams))
 LINE_ITEM_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(LineItem))
 _MISSING = "required field is missing"
+
+
+@attrs.frozen
+class _Rules:
+    """The switchable checks, passed down the field checks as one value."""
+
+    check_currency_codes: bool
+    int_amounts: bool
+
+
 _TEXT_FIELDS = ("description", "product_id", "user_id")
 _LINE_ITEM_TYPES = ("payin", "payout")
 # ASCII only: str.isdigit() would also accept digits of other scripts, which the API does not.
@@ -28,34 +38,41 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 def validate_create(
-    invoice_id: object, line_items: object, *, check_currency_codes: bool = True
+    invoice_id: object, line_items: object, *, check_currency_codes: bool = True, int_amounts: bool = True
 ) -> InvoiceCreateParams:
     """Check the arguments of ``invoices.create`` and return them as a clean value.
 
+    ``int_amounts`` lets ``amount`` be a non-negative int (Python callers); the emulator
+    turns it off because on the wire an amount is always a string.
     Raises :class:`~fragment.ValidationError` naming every bad field.
     """
     errors: list[FieldError] = []
-    params = _check_invoice(invoice_id, line_items, errors, check_currency_codes)
+    params = _check_invoice(invoice_id, line_items, errors, _Rules(check_currency_codes, int_amounts))
     if errors:
         raise ValidationError(errors)
     assert params is not None
     return params
 
 
-def validate_invoice(invoice: object, *, check_currency_codes: bool = True) -> InvoiceCreateParams:
+def validate_invoice(
+    invoice: object, *, check_currency_codes: bool = True, int_amounts: bool = True
+) -> InvoiceCreateParams:
     """Check one whole invoice: an :class:`InvoiceCreateParams` or a mapping of its fields.
 
     Mapping keys are the Python names (``invoice_id``, ``line_items``); an unknown key is an
     error that suggests the closest known name.
     """
     if isinstance(invoice, InvoiceCreateParams):
-        return validate_create(invoice.invoice_id, invoice.line_items, check_currency_codes=check_currency_codes)
+        return validate_create(
+            invoice.invoice_id, invoice.line_items, check_currency_codes=check_currency_codes, int_amounts=int_amounts
+        )
     if not isinstance(invoice, Mapping):
         raise ValidationError(
             [FieldError("invoice", f"expected a mapping or InvoiceCreateParams, got {_describe(invoice)}")]
         )
     errors = _unknown_keys(invoice, INVOICE_FIELDS, prefix="")
-    params = _check_invoice(invoice.get("invoice_id"), invoice.get("line_items"), errors, check_currency_codes)
+    rules = _Rules(check_currency_codes, int_amounts)
+    params = _check_invoice(invoice.get("invoice_id"), invoice.get("line_items"), errors, rules)
     if errors:
         raise ValidationError(errors)
     assert params is not None
@@ -63,13 +80,11 @@ def validate_invoice(invoice: object, *, check_currency_codes: bool = True) -> I
 
 
 def _check_invoice(
-    invoice_id: object, line_items: object, errors: list[FieldError], check_currency_codes: bool
+    invoice_id: object, line_items: object, errors: list[FieldError], rules: _Rules
 ) -> InvoiceCreateParams | None:
     _check_text("invoice_id", invoice_id, errors)
     items = _check_line_item_list(line_items, errors)
-    checked = [
-        _check_line_item(f"line_items[{index}]", item, errors, check_currency_codes) for index, item in enumerate(items)
-    ]
+    checked = [_check_line_item(f"line_items[{index}]", item, errors, rules) for index, item in enumerate(items)]
     if errors:
         return None
     return InvoiceCreateParams(invoice_id=invoice_id, line_items=checked)  # type: ignore[arg-type]
@@ -88,7 +103,7 @@ def _check_line_item_list(line_items: object, errors: list[FieldError]) -> list[
     return items
 
 
-def _check_line_item(path: str, item: object, errors: list[FieldError], check_currency_codes: bool) -> LineItem | None:
+def _check_line_item(path: str, item: object, errors: list[FieldError], rules: _Rules) -> LineItem | None:
     if isinstance(item, LineItem):
         fields: Mapping[str, Any] = attrs.asdict(item, recurse=False)
     elif isinstance(item, Mapping):
@@ -98,9 +113,9 @@ def _check_line_item(path: str, item: object, errors: list[FieldError], check_cu
         errors.append(FieldError(path, f"expected a LineItem or a mapping, got {_describe(item)}"))
         return None
     before = len(errors)
-    amount = _check_amount(f"{path}.amount", fields.get("amount"), errors)
+    amount = _check_amount(f"{path}.amount", fields.get("amount"), errors, rules.int_amounts)
     currency_code = fields.get("currency_code")
-    _check_currency_code(f"{path}.currency_code", currency_code, errors, check_currency_codes)
+    _check_currency_code(f"{path}.currency_code", currency_code, errors, rules.check_currency_codes)
     for name in _TEXT_FIELDS:
         _check_text(f"{path}.{name}", fields.get(name), errors)
     _check_type(f"{path}.type", fields.get("type"), errors)
@@ -141,14 +156,16 @@ def _check_text(path: str, value: object, errors: list[FieldError]) -> None:
         errors.append(FieldError(path, f"must not be empty, got {value!r}"))
 
 
-def _check_amount(path: str, value: object, errors: list[FieldError]) -> str | None:
+def _check_amount(path: str, value: object, errors: list[FieldError], int_amounts: bool) -> str | None:
     if isinstance(value, bool) or value is None:
         problem = _MISSING if value is None else f"expected a string of digits, got {value!r}"
         errors.append(FieldError(path, problem))
-    elif isinstance(value, int):
+    elif isinstance(value, int) and int_amounts:
         if value >= 0:
             return str(value)
         errors.append(FieldError(path, f"must not be negative, got {value!r}"))
+    elif isinstance(value, int):
+        errors.append(FieldError(path, f"expected a string of digits, got int {value!r}"))
     elif isinstance(value, str):
         if _DIGITS.fullmatch(value):
             return value

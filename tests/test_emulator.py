@@ -275,6 +275,20 @@ async def test_an_invalid_invoice_answers_400_naming_every_field(
     assert emulator.invoices() == []
 
 
+async def test_an_amount_sent_as_a_json_number_is_refused_as_the_api_would(
+    emulator: Emulator, session: aiohttp.ClientSession
+) -> None:
+    token = await fetch_token(session, emulator)
+    body = {"invoiceId": "inv", "lineItems": [{**LINE_ITEM, "amount": 1000}]}
+
+    status, answer, _ = await post_invoice(session, emulator, body, token)
+
+    assert status == 400
+    assert answer["error"]["errors"] == [
+        {"path": "line_items[0].amount", "message": "expected a string of digits, got int 1000"}
+    ]
+
+
 # --- faults ----------------------------------------------------------------------------------
 
 

@@ -181,7 +181,8 @@ def _validate_and_store(state: EmulatorState, client: EmulatorClient, raw: bytes
             400, "invalid_request_error", f"the request body must be a JSON object, got {type(body).__name__}"
         )
     try:
-        params = validate_invoice(python_names(body))
+        # On the wire an amount is always a string: the int convenience is the SDK's.
+        params = validate_invoice(python_names(body), int_amounts=False)
     except ValidationError as exc:
         errors = [{"path": error.path, "message": error.message} for error in exc.errors]
         return _error_answer(400, "validation_error", str(exc), errors=errors)

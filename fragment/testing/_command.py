@@ -133,14 +133,15 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
 async def serve(emulator: Emulator, *, out: TextIO = sys.stdout) -> None:
     """Run ``emulator`` until cancelled (Ctrl-C) or SIGTERM, printing its ``export`` lines first."""
     async with emulator:
+        stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # SIGTERM (docker stop, a supervisor) shuts down as cleanly as Ctrl-C does. The
+        # handler goes in before the address is printed: a caller may stop us right after.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGTERM, stopped.set)
         for name, value in emulator.env().items():
             print(f"export {name}={shlex.quote(value)}", file=out)
         out.flush()
-        stopped = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        # SIGTERM (docker stop, a supervisor) shuts down as cleanly as Ctrl-C does.
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGTERM, stopped.set)
         try:
             await stopped.wait()
         finally:
