@@ -20,6 +20,8 @@ __all__ = ["INVOICE_FIELDS", "LINE_ITEM_FIELDS", "validate_create", "validate_in
 
 INVOICE_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(InvoiceCreateParams))
 LINE_ITEM_FIELDS: tuple[str, ...] = tuple(a.name for a in attrs.fields(LineItem))
+_LINE_ITEM_KEYS = frozenset(LINE_ITEM_FIELDS)
+_INVOICE_KEYS = frozenset(INVOICE_FIELDS)
 _MISSING = "required field is missing"
 
 
@@ -31,7 +33,6 @@ class _Rules:
     int_amounts: bool
 
 
-_TEXT_FIELDS = ("description", "product_id", "user_id")
 _LINE_ITEM_TYPES = ("payin", "payout")
 # ASCII only: str.isdigit() would also accept digits of other scripts, which the API does not.
 _DIGITS = re.compile(r"[0-9]+")
@@ -62,7 +63,9 @@ def validate_invoice(
     Mapping keys are the Python names (``invoice_id``, ``line_items``); an unknown key is an
     error that suggests the closest known name.
     """
-    if isinstance(invoice, InvoiceCreateParams):
+    if type(invoice) is dict:  # the common case, without the cost of ABC isinstance checks
+        pass
+    elif isinstance(invoice, InvoiceCreateParams):
         return validate_create(
             invoice.invoice_id, invoice.line_items, check_currency_codes=check_currency_codes, int_amounts=int_amounts
         )
@@ -70,7 +73,7 @@ def validate_invoice(
         raise ValidationError(
             [FieldError("invoice", f"expected a mapping or InvoiceCreateParams, got {_describe(invoice)}")]
         )
-    errors = _unknown_keys(invoice, INVOICE_FIELDS, prefix="")
+    errors = [] if invoice.keys() == _INVOICE_KEYS else _unknown_keys(invoice, INVOICE_FIELDS, prefix="")
     rules = _Rules(check_currency_codes, int_amounts)
     params = _check_invoice(invoice.get("invoice_id"), invoice.get("line_items"), errors, rules)
     if errors:
@@ -82,7 +85,8 @@ def validate_invoice(
 def _check_invoice(
     invoice_id: object, line_items: object, errors: list[FieldError], rules: _Rules
 ) -> InvoiceCreateParams | None:
-    _check_text("invoice_id", invoice_id, errors)
+    if (problem := _text_problem(invoice_id)) is not None:
+        errors.append(FieldError("invoice_id", problem))
     items = _check_line_item_list(line_items, errors)
     checked = [_check_line_item(f"line_items[{index}]", item, errors, rules) for index, item in enumerate(items)]
     if errors:
@@ -94,40 +98,59 @@ def _check_line_item_list(line_items: object, errors: list[FieldError]) -> list[
     if line_items is None:
         errors.append(FieldError("line_items", _MISSING))
         return []
-    if isinstance(line_items, (str, bytes, Mapping)) or not isinstance(line_items, Iterable):
+    if type(line_items) is list:
+        items: list[Any] = line_items
+    elif isinstance(line_items, (str, bytes, Mapping)) or not isinstance(line_items, Iterable):
         errors.append(FieldError("line_items", f"expected a list of line items, got {_describe(line_items)}"))
         return []
-    items = list(line_items)
+    else:
+        items = list(line_items)
     if not items:
         errors.append(FieldError("line_items", "must contain at least one line item, got an empty list"))
     return items
 
 
 def _check_line_item(path: str, item: object, errors: list[FieldError], rules: _Rules) -> LineItem | None:
-    if isinstance(item, LineItem):
-        fields: Mapping[str, Any] = attrs.asdict(item, recurse=False)
+    fields: Mapping[str, Any]
+    if type(item) is dict and item.keys() == _LINE_ITEM_KEYS:
+        fields = item  # the common case: well-formed keys, no ABC isinstance checks
+    elif isinstance(item, LineItem):
+        fields = attrs.asdict(item, recurse=False)
     elif isinstance(item, Mapping):
         fields = item
-        errors.extend(_unknown_keys(item, LINE_ITEM_FIELDS, prefix=f"{path}."))
+        if item.keys() != _LINE_ITEM_KEYS:
+            errors.extend(_unknown_keys(item, LINE_ITEM_FIELDS, prefix=f"{path}."))
     else:
         errors.append(FieldError(path, f"expected a LineItem or a mapping, got {_describe(item)}"))
         return None
-    before = len(errors)
-    amount = _check_amount(f"{path}.amount", fields.get("amount"), errors, rules.int_amounts)
+    amount, amount_problem = _amount(fields.get("amount"), rules.int_amounts)
     currency_code = fields.get("currency_code")
-    _check_currency_code(f"{path}.currency_code", currency_code, errors, rules.check_currency_codes)
-    for name in _TEXT_FIELDS:
-        _check_text(f"{path}.{name}", fields.get(name), errors)
-    _check_type(f"{path}.type", fields.get("type"), errors)
-    if len(errors) > before:
+    description, product_id, type_, user_id = (
+        fields.get("description"),
+        fields.get("product_id"),
+        fields.get("type"),
+        fields.get("user_id"),
+    )
+    # Problems are found first and paths formatted only for them: most items have none.
+    problems = (
+        ("amount", amount_problem),
+        ("currency_code", _currency_code_problem(currency_code, rules.check_currency_codes)),
+        ("description", _text_problem(description)),
+        ("product_id", _text_problem(product_id)),
+        ("type", _type_problem(type_)),
+        ("user_id", _text_problem(user_id)),
+    )
+    found = [FieldError(f"{path}.{name}", problem) for name, problem in problems if problem is not None]
+    if found:
+        errors.extend(found)
         return None
     return LineItem(
         amount=amount,  # type: ignore[arg-type]
         currency_code=currency_code,  # type: ignore[arg-type]
-        description=fields["description"],
-        product_id=fields["product_id"],
-        type=fields["type"],
-        user_id=fields["user_id"],
+        description=description,  # type: ignore[arg-type]
+        product_id=product_id,  # type: ignore[arg-type]
+        type=type_,  # type: ignore[arg-type]
+        user_id=user_id,  # type: ignore[arg-type]
     )
 
 
@@ -147,41 +170,39 @@ def _suggestion(key: object, known: tuple[str, ...]) -> str:
     return f"; did you mean {folded[matches[0]]!r}?" if matches else f"; expected one of {', '.join(known)}"
 
 
-def _check_text(path: str, value: object, errors: list[FieldError]) -> None:
+def _text_problem(value: object) -> str | None:
+    if type(value) is str and value.strip():  # the common case first, in one test
+        return None
     if value is None:
-        errors.append(FieldError(path, _MISSING))
-    elif not isinstance(value, str):
-        errors.append(FieldError(path, f"expected a non-empty string, got {_describe(value)}"))
-    elif not value.strip():
-        errors.append(FieldError(path, f"must not be empty, got {value!r}"))
+        return _MISSING
+    if not isinstance(value, str):
+        return f"expected a non-empty string, got {_describe(value)}"
+    return None if value.strip() else f"must not be empty, got {value!r}"
 
 
-def _check_amount(path: str, value: object, errors: list[FieldError], int_amounts: bool) -> str | None:
+def _amount(value: object, int_amounts: bool) -> tuple[str | None, str | None]:
+    """The amount as the wire's digit string, or a problem."""
+    if type(value) is str and _DIGITS.fullmatch(value):
+        return value, None
     if isinstance(value, bool) or value is None:
-        problem = _MISSING if value is None else f"expected a string of digits, got {value!r}"
-        errors.append(FieldError(path, problem))
-    elif isinstance(value, int) and int_amounts:
-        if value >= 0:
-            return str(value)
-        errors.append(FieldError(path, f"must not be negative, got {value!r}"))
-    elif isinstance(value, int):
-        errors.append(FieldError(path, f"expected a string of digits, got int {value!r}"))
-    elif isinstance(value, str):
-        if _DIGITS.fullmatch(value):
-            return value
-        errors.append(FieldError(path, f"{value!r} is not a string of digits (the amount in the smallest unit)"))
-    else:
-        errors.append(FieldError(path, f"expected a string of digits or a non-negative int, got {_describe(value)}"))
-    return None
+        return None, _MISSING if value is None else f"expected a string of digits, got {value!r}"
+    if isinstance(value, int) and int_amounts:
+        return (str(value), None) if value >= 0 else (None, f"must not be negative, got {value!r}")
+    if isinstance(value, int):
+        return None, f"expected a string of digits, got int {value!r}"
+    if isinstance(value, str):
+        return None, f"{value!r} is not a string of digits (the amount in the smallest unit)"
+    return None, f"expected a string of digits or a non-negative int, got {_describe(value)}"
 
 
-def _check_currency_code(path: str, value: object, errors: list[FieldError], check_membership: bool) -> None:
+def _currency_code_problem(value: object, check_membership: bool) -> str | None:
     if value is None:
-        errors.append(FieldError(path, _MISSING))
-    elif not isinstance(value, str) or not value:
-        errors.append(FieldError(path, f"expected a currency code string, got {_describe(value)}"))
-    elif check_membership and value not in CURRENCY_CODES:
-        errors.append(FieldError(path, f"{value!r} is not a supported currency code{_close_codes(value)}"))
+        return _MISSING
+    if not isinstance(value, str) or not value:
+        return f"expected a currency code string, got {_describe(value)}"
+    if check_membership and value not in CURRENCY_CODES:
+        return f"{value!r} is not a supported currency code{_close_codes(value)}"
+    return None
 
 
 def _close_codes(value: str) -> str:
@@ -189,11 +210,12 @@ def _close_codes(value: str) -> str:
     return f"; did you mean {' or '.join(map(repr, matches))}?" if matches else ""
 
 
-def _check_type(path: str, value: object, errors: list[FieldError]) -> None:
+def _type_problem(value: object) -> str | None:
+    if value in _LINE_ITEM_TYPES:
+        return None
     if value is None:
-        errors.append(FieldError(path, _MISSING))
-    elif value not in _LINE_ITEM_TYPES:
-        errors.append(FieldError(path, f"{value!r} is not a line item type; expected 'payin' or 'payout'"))
+        return _MISSING
+    return f"{value!r} is not a line item type; expected 'payin' or 'payout'"
 
 
 def _describe(value: object) -> str:

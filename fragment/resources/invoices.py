@@ -6,7 +6,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Ma
 from typing import TYPE_CHECKING, Any
 
 from .. import _json
-from .._batch import BatchInput, BatchResult, run_batch
+from .._batch import BatchInput, BatchResult, collect_batch, run_batch
 from .._protocol import decode_create_response
 from .._validation import validate_create
 from .._wire import params_to_wire
@@ -70,11 +70,14 @@ class AsyncInvoices:
 
         .. versionadded:: 0.1.0
         """
-        results = [
-            result async for result in self.create_many_iter(invoices, concurrency=concurrency, on_result=on_result)
-        ]
-        results.sort(key=lambda result: result.index)
-        return results
+        self._check_concurrency(concurrency)
+        return await collect_batch(
+            invoices,
+            send=self._send_create,
+            concurrency=concurrency,
+            check_currency_codes=self._client.check_currency_codes,
+            on_result=on_result,
+        )
 
     def create_many_iter(
         self,
@@ -106,11 +109,7 @@ class AsyncInvoices:
 
         .. versionadded:: 0.1.0
         """
-        if isinstance(concurrency, int) and concurrency > self._client.max_connections:
-            raise ValueError(
-                f"concurrency {concurrency} exceeds the client's connection pool of {self._client.max_connections}; "
-                "create the client with a larger max_connections"
-            )
+        self._check_concurrency(concurrency)
         return run_batch(
             invoices,
             send=self._send_create,
@@ -118,6 +117,14 @@ class AsyncInvoices:
             check_currency_codes=self._client.check_currency_codes,
             on_result=on_result,
         )
+
+    def _check_concurrency(self, concurrency: int) -> None:
+        # A pool smaller than the batch would queue requests the batch believes are in flight.
+        if isinstance(concurrency, int) and concurrency > self._client.max_connections:
+            raise ValueError(
+                f"concurrency {concurrency} exceeds the client's connection pool of {self._client.max_connections}; "
+                "create the client with a larger max_connections"
+            )
 
     async def _send_create(
         self,
