@@ -60,8 +60,8 @@ def import_cost() -> tuple[float, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--count", type=int, default=5000, help="invoices per concurrent contender and round")
-    parser.add_argument("--sequential", type=int, default=1000, help="invoices per sequential contender and round")
+    parser.add_argument("--count", type=int, default=20000, help="invoices per concurrent contender and round")
+    parser.add_argument("--sequential", type=int, default=2000, help="invoices per sequential contender and round")
     parser.add_argument("--rss-count", type=int, default=100_000)
     args = parser.parse_args()
 
