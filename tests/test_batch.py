@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from fragment import BatchResult, ValidationError
-from fragment._batch import RateController, run_batch
+from fragment._batch import RateController, collect_batch, run_batch
 from fragment.types import InvoiceCreateParams, InvoiceCreateResponse
 
 
@@ -192,3 +192,20 @@ async def test_async_iterables_are_accepted() -> None:
 async def test_concurrency_must_be_a_positive_int(concurrency: object) -> None:
     with pytest.raises(ValueError, match="concurrency"):
         await collect([], concurrency=concurrency)
+
+
+async def test_an_on_result_hook_that_raises_stops_the_batch_with_its_exception() -> None:
+    async def send(params: InvoiceCreateParams) -> InvoiceCreateResponse:
+        return None  # type: ignore[return-value]  # the runner never looks inside
+
+    def hook(result: BatchResult) -> None:
+        raise KeyError("progress bar broke")
+
+    with pytest.raises(KeyError, match="progress bar broke"):
+        await collect_batch(
+            [good_invoice(f"inv_{n}") for n in range(10)],
+            send=send,
+            concurrency=2,
+            check_currency_codes=True,
+            on_result=hook,
+        )
