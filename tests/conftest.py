@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import signal
 import types
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -242,3 +243,28 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     proxy.sleep = fake_sleep
     monkeypatch.setattr(fragment._client, "asyncio", proxy)
     return delays
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def ctrl_c_able() -> Callable[[], None]:
+    """A ``preexec_fn`` for child processes that a test interrupts with SIGINT (Ctrl-C).
+
+    A shell that runs a job in the background (as CI runners may) starts it with SIGINT
+    ignored, children inherit that, and Python then never raises KeyboardInterrupt. The
+    child gets the default disposition back, as it would have in a terminal.
+    """
+    return _default_sigint
+
+
+@pytest.fixture
+def sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    """Make SIGINT raise KeyboardInterrupt in this process, even if it was started ignoring it."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

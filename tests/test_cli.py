@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +262,7 @@ def test_resume_after_an_interruption_creates_only_the_missing_invoices(
     assert sorted(created) == sorted(json.loads(line)["invoice_id"] for line in lines)
 
 
-def test_emulator_command_serves_until_interrupted() -> None:
+def test_emulator_command_serves_until_interrupted(ctrl_c_able: Callable[[], None]) -> None:
     env = {name: value for name, value in os.environ.items() if not name.startswith("FRAGMENT_")}
     with subprocess.Popen(
         [sys.executable, "-m", "fragment", "emulator", "--port", "0"],
@@ -269,6 +270,7 @@ def test_emulator_command_serves_until_interrupted() -> None:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=ctrl_c_able,
     ) as server:
         assert server.stdout is not None
         first = server.stdout.readline()

@@ -594,6 +594,7 @@ def test_blocking_raises_the_very_exception_object(numbers: tuple[SyncNumbers, N
 
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs signal.pthread_kill")
+@pytest.mark.usefixtures("sigint_raises_keyboard_interrupt")
 def test_ctrl_c_while_waiting_cancels_the_call_in_the_portal(numbers: tuple[SyncNumbers, Numbers]) -> None:
     sync, resource = numbers
     main = threading.get_ident()

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -120,13 +120,14 @@ def read_exports(process: subprocess.Popen[bytes], *, timeout: float = 20.0) -> 
 
 
 @pytest.fixture
-def command() -> Iterator[subprocess.Popen[bytes]]:
+def command(ctrl_c_able: Callable[[], None]) -> Iterator[subprocess.Popen[bytes]]:
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "fragment.testing", "--port", "0", "--client", "cli-client:cli-secret:ws_cli"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment,
+        preexec_fn=ctrl_c_able,
     )
     try:
         yield process
