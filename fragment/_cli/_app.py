@@ -15,8 +15,9 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from .._argparse_types import argument_type
 from .._version import __version__
 from ..testing._command import add_arguments as add_emulator_arguments
 from ._connect import ClientSettings
@@ -28,7 +29,6 @@ from ._readers import FORMATS
 __all__ = ["build_parser", "main"]
 
 _LOG_LEVELS = ("debug", "info", "warning", "error")
-_T = TypeVar("_T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,7 +118,7 @@ def _add_create(commands: Any) -> None:
         "--line-item",
         dest="line_items",
         action="append",
-        type=_argument(parse_line_item),
+        type=argument_type(parse_line_item),
         metavar="KEY=VALUE,...",
         help="a line item: amount, currency_code, description, product_id, type (payin or payout) and user_id; "
         "repeat for each line item",
@@ -224,18 +224,6 @@ def _configure_logging(level: str | None) -> None:
         handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(level.upper())
-
-
-def _argument(parse: Callable[[str], _T]) -> Callable[[str], _T]:
-    """Turn a parser's ValueError into argparse's usage error (exit status 2) with its message."""
-
-    def convert(text: str) -> _T:
-        try:
-            return parse(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-
-    return convert
 
 
 def _at_least(minimum: int) -> Callable[[str], int]:

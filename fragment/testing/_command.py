@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import attrs
 
+from .._argparse_types import argument_type
 from ._config import EmulatorClient, Faults, RateLimit
 from ._server import Emulator
 
@@ -58,19 +59,6 @@ def _parse_client(text: str) -> EmulatorClient:
     return EmulatorClient(*parts)
 
 
-def _argument_type(parse: Any) -> Any:
-    """Turn a parse error into argparse's own usage error instead of a traceback."""
-
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = parse.__name__
-    return convert
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the emulator's options to ``parser`` (a sub-command's parser works too)."""
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
@@ -93,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault generator (default: %(default)s)")
     parser.add_argument(
         "--rate-limit",
-        type=_argument_type(parse_rate_limit),
+        type=argument_type(parse_rate_limit),
         default=None,
         metavar="RATE[/BURST]",
         help="token-bucket limit on POST /invoices, in requests per second",
@@ -102,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--client",
         dest="clients",
         action="append",
-        type=_argument_type(_parse_client),
+        type=argument_type(_parse_client),
         metavar="ID:SECRET[:WORKSPACE]",
         help="an accepted client (repeatable; the first is printed); default test-client:test-secret:ws_test",
     )
