@@ -121,7 +121,9 @@ async def test_a_rate_limited_batch_backs_off_instead_of_stampeding() -> None:
         stampede_share = share_of_429s(emulator)
 
     print(f"429 share: create_many {batch_share:.1%}, plain gather {stampede_share:.1%}")
-    assert batch_share < 0.15
+    # Measured: about 8% for the batch against about 82% for the gather on an idle 2-core
+    # machine; up to 15% for the batch when other processes load both cores.
+    assert batch_share < 0.25
     assert batch_share < stampede_share / 3
 
 
