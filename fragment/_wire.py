@@ -72,6 +72,8 @@ def make_wire_converter(*, renames: Mapping[str, str] = WIRE_NAMES, forbid_extra
 def _structure_datetime(value: Any, _: type) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO-8601 string, got {type(value).__name__}")
+    if value.endswith("z"):  # RFC 3339 allows a lowercase zone letter; fromisoformat (3.11) does not
+        value = value[:-1] + "Z"
     parsed = datetime.fromisoformat(value)
     # The API documents UTC timestamps; a value without an offset is read as UTC so that
     # every datetime a user gets is timezone-aware.

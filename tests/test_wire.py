@@ -175,6 +175,7 @@ def test_an_empty_list_of_line_items_stays_empty() -> None:
         ("2026-01-15T10:30:00.250", datetime(2026, 1, 15, 10, 30, 0, 250000, tzinfo=UTC)),
         ("2026-01-15T10:30:00.123456789Z", datetime(2026, 1, 15, 10, 30, 0, 123456, tzinfo=UTC)),
         ("2026-01-15T10:30:00.1Z", datetime(2026, 1, 15, 10, 30, 0, 100000, tzinfo=UTC)),
+        ("2026-01-15t10:30:00z", datetime(2026, 1, 15, 10, 30, tzinfo=UTC)),
     ],
 )
 def test_timestamps_in_several_iso_formats_become_timezone_aware(text: str, expected: datetime) -> None:
