@@ -22,6 +22,12 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(name="tests-all-pythons", python=["3.11", "3.12", "3.13"])
+def tests_all_pythons(session: nox.Session) -> None:
+    """The tests on every supported Python (not in the default run: needs the interpreters)."""
+    tests(session)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting."""
