@@ -1,30 +1,41 @@
-"""AsyncFragment: configuration, the connection pool, auth, retries. The only aiohttp client code."""
+"""AsyncFragment: configuration, and a short driver of the pure request state machine.
+
+A call goes: the declared operation's path and params are checked and turned into a
+:class:`~fragment._transport.Request` (:meth:`AsyncFragment._build`); :meth:`AsyncFragment._execute`
+sends it through the transport, asks :class:`~fragment._protocol.Attempts` what to do after each
+attempt, and carries that out (refresh the token, sleep, send again, raise); the answer is read
+into the operation's response model.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import ssl as ssl_module
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+from urllib.parse import urlencode
 
 import aiohttp
 import attrs
 
-from ._auth import TokenCache
-from ._errors import APIConnectionError, APITimeoutError, FragmentError
+from . import _json, _wait
+from ._auth import Credentials, TokenCache, decode_token_response
+from ._bridge_tmp import to_wire, validate
+from ._errors import APIConnectionError, FieldError, FragmentError, ValidationError
 from ._logging import logger
-from ._pacing import current_pacer
-from ._protocol import (
-    USER_AGENT,
-    check_transport_security,
-    decode_token_response,
-    retry_delay,
-    should_retry,
-    status_error,
-)
-from .resources.invoices import AsyncInvoices
+from ._operation import Async, Operation, RequestOptions
+from ._protocol import USER_AGENT, Attempts, Fail, RefreshToken, Succeed, check_transport_security, decode_response
+from ._transport import AiohttpTransport, Request, Response, Transport
+from .resources import RESOURCES
+
+if TYPE_CHECKING:
+    from ._pacing import Pacer
+    from .resources.external_accounts import ExternalAccounts
+    from .resources.invoices import Invoices
+    from .resources.products import Products
+    from .resources.roles import Roles
+    from .resources.transactions import Transactions
+    from .resources.users import Users
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -34,6 +45,8 @@ __all__ = [
     "AsyncFragment",
     "Timeout",
 ]
+
+R = TypeVar("R")
 
 DEFAULT_BASE_URL: Final = "https://api.us-west-2.fragment.dev"
 DEFAULT_TOKEN_URL: Final = "https://auth.us-west-2.fragment.dev/oauth2/token"
@@ -62,13 +75,6 @@ def _as_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
 
 
 @attrs.frozen
-class _Credentials:
-    client_id: str
-    client_secret: str = attrs.field(repr=False)
-    token_url: str
-
-
-@attrs.frozen
 class _Options:
     """The settings ``with_options`` may change; everything else is shared by the copies."""
 
@@ -80,95 +86,15 @@ class _Options:
 
 
 @attrs.define
-class _LoopState:
-    """What one event loop owns: the session, the pool's slots and the token cache."""
+class _Shared:
+    """What a client and its ``with_options`` copies share: credentials, connections, token."""
 
-    loop: asyncio.AbstractEventLoop
-    session: aiohttp.ClientSession
-    owns_session: bool
-    slots: asyncio.Semaphore
-    tokens: TokenCache
-
-
-class _Connection:
-    """The pool shared by a client and its ``with_options`` copies, bound to one live loop."""
-
-    def __init__(
-        self,
-        credentials: _Credentials,
-        *,
-        http_session: aiohttp.ClientSession | None,
-        max_connections: int,
-        trust_env: bool,
-        ssl: ssl_module.SSLContext | bool,
-    ) -> None:
-        self.credentials = credentials
-        self._user_session = http_session
-        self._max_connections = max_connections
-        self._trust_env = trust_env
-        self._ssl = ssl
-        self._state: _LoopState | None = None
-
-    @property
-    def max_connections(self) -> int:
-        return self._max_connections
-
-    def state(self) -> _LoopState:
-        """The state for the running loop, created on first use (never in ``__init__``)."""
-        loop = asyncio.get_running_loop()
-        state = self._state
-        if state is not None and state.loop is loop:
-            return state
-        if state is not None:
-            if not state.loop.is_closed():
-                raise RuntimeError(
-                    "this AsyncFragment is in use by another event loop that is still running; "
-                    "create one client per event loop (or close it in the first loop before reusing it)"
-                )
-            _abandon(state)
-        self._state = state = self._new_state(loop)
-        return state
-
-    def _new_state(self, loop: asyncio.AbstractEventLoop) -> _LoopState:
-        session = self._user_session
-        owns = session is None
-        if session is None:
-            connector = aiohttp.TCPConnector(limit=self._max_connections, ssl=self._ssl)
-            session = aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
-        # Our own semaphore, sized to the pool, queues requests before aiohttp sees them, so
-        # time spent waiting for a free connection never counts against a request's timeout.
-        return _LoopState(loop, session, owns, asyncio.Semaphore(self._max_connections), TokenCache())
-
-    async def close(self) -> None:
-        state, self._state = self._state, None
-        if state is not None and state.owns_session:
-            await state.session.close()
-
-    def forget(self) -> None:
-        """Drop the loop state without touching it (after a fork, its sockets are the parent's)."""
-        if self._state is not None:
-            _ABANDONED.append(self._state)
-        self._state = None
-
-
-# Sessions left behind by a fork are kept referenced so that their finalizers never run in
-# the child: closing them there would unregister the parent's sockets from a shared epoll.
-_ABANDONED: list[_LoopState] = []
-
-
-def _abandon(state: _LoopState) -> None:
-    """Release a session whose event loop has closed (a finished ``asyncio.run``)."""
-    if not state.owns_session:
-        return
-    # The loop that could run ``close()`` is gone. With a closed loop, closing the connector
-    # only marks it closed and never suspends, so one step of the coroutine completes it and
-    # the session's finalizer has nothing to complain about.
-    closing = state.session.close()
-    try:
-        closing.send(None)
-    except StopIteration:
-        return
-    closing.close()
+    credentials: Credentials
+    transport: Transport
+    max_connections: int
+    sleep: Callable[[float], Awaitable[None]]
+    tokens: TokenCache = attrs.field(factory=TokenCache)
+    closed: bool = False
 
 
 class AsyncFragment:
@@ -177,7 +103,8 @@ class AsyncFragment:
     Every argument falls back to the environment: ``FRAGMENT_CLIENT_ID``,
     ``FRAGMENT_CLIENT_SECRET``, ``FRAGMENT_BASE_URL`` and ``FRAGMENT_TOKEN_URL``.
     Constructing a client does no I/O; the HTTP session is opened by the first request,
-    inside the running event loop. Close it with ``async with`` or :meth:`close`.
+    inside the running event loop. Close it with ``async with`` or :meth:`close`; a closed
+    client refuses further calls.
 
     :param timeout: per request, in seconds or as an :class:`aiohttp.ClientTimeout`;
         60 s in total and 5 s to connect by default.
@@ -191,12 +118,28 @@ class AsyncFragment:
         ``False`` to skip certificate checks.
     :param check_currency_codes: set to False to send currency codes newer than this release.
     :param allow_insecure_http: allow plain ``http://`` to a non-loopback host.
+    :param transport: send requests through this object instead of aiohttp (any object with
+        ``async send(request) -> response`` and ``async aclose()``; see
+        :class:`~fragment.Transport`). For tests, and for unusual networks.
+    :param sleep: the coroutine function that waits between retries (``asyncio.sleep`` unless
+        :func:`fragment.testing.instant_retries` is on).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``transport`` and ``sleep``; a closed client refuses calls.
     """
 
-    invoices: AsyncInvoices
-    """Invoice operations: ``create``, ``create_many``, ``create_many_iter``."""
+    invoices: Invoices[Async]
+    """Invoices: ``create``, ``retrieve``, ``update``, ``list``, ``list_history``, batches and ``modify``."""
+    products: Products[Async]
+    """Products: ``create``, ``retrieve``, ``list``."""
+    roles: Roles[Async]
+    """Roles: ``create``, ``list``."""
+    users: Users[Async]
+    """Users: ``create``, ``list``."""
+    external_accounts: ExternalAccounts[Async]
+    """External accounts: ``create``, ``list``."""
+    transactions: Transactions[Async]
+    """Transactions: ``create``, ``retrieve``, ``list``, ``create_allocations``, batches."""
 
     def __init__(
         self,
@@ -214,6 +157,8 @@ class AsyncFragment:
         ssl: ssl_module.SSLContext | bool = True,
         check_currency_codes: bool = True,
         allow_insecure_http: bool = False,
+        transport: Transport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         client_id = client_id if client_id is not None else os.environ.get("FRAGMENT_CLIENT_ID")
         client_secret = client_secret if client_secret is not None else os.environ.get("FRAGMENT_CLIENT_SECRET")
@@ -229,31 +174,27 @@ class AsyncFragment:
         check_transport_security(token_url, what="token_url", allow_insecure_http=allow_insecure_http)
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections!r}")
+        if transport is not None and http_session is not None:
+            raise ValueError("pass either transport= or http_session=, not both")
+        if transport is None:
+            transport = AiohttpTransport(
+                session=http_session, max_connections=max_connections, trust_env=trust_env, ssl=ssl
+            )
         options = _Options(
             base_url=base_url.rstrip("/"),
             timeout=_as_client_timeout(timeout),
             max_retries=_check_max_retries(max_retries),
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-                **(default_headers or {}),
-            },
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(default_headers or {})},
             check_currency_codes=check_currency_codes,
         )
-        connection = _Connection(
-            _Credentials(client_id, client_secret, token_url),
-            http_session=http_session,
-            max_connections=max_connections,
-            trust_env=trust_env,
-            ssl=ssl,
-        )
-        self._setup(options, connection)
+        credentials = Credentials(client_id, client_secret, token_url)
+        self._setup(options, _Shared(credentials, transport, max_connections, sleep or _wait.sleep))
 
-    def _setup(self, options: _Options, connection: _Connection) -> None:
+    def _setup(self, options: _Options, shared: _Shared) -> None:
         self._options = options
-        self._connection = connection
-        self.invoices = AsyncInvoices(self)
+        self._shared = shared
+        for name, resource in RESOURCES.items():
+            setattr(self, name, resource(self))
 
     def with_options(
         self, *, timeout: Timeout | _NotGiven = NOT_GIVEN, max_retries: int | _NotGiven = NOT_GIVEN
@@ -268,7 +209,7 @@ class AsyncFragment:
         if not isinstance(max_retries, _NotGiven):
             changes["max_retries"] = _check_max_retries(max_retries)
         clone = object.__new__(AsyncFragment)
-        clone._setup(attrs.evolve(self._options, **changes), self._connection)
+        clone._setup(attrs.evolve(self._options, **changes), self._shared)
         return clone
 
     @property
@@ -289,21 +230,28 @@ class AsyncFragment:
     @property
     def max_connections(self) -> int:
         """The size of the connection pool."""
-        return self._connection.max_connections
+        return self._shared.max_connections
 
     @property
     def check_currency_codes(self) -> bool:
         """Whether ``currency_code`` values are checked against this release's list."""
         return self._options.check_currency_codes
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` has been called (on this client or a copy sharing its pool)."""
+        return self._shared.closed
+
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(base_url={self.base_url!r}, client_id={self._connection.credentials.client_id!r})"
-        )
+        return f"{type(self).__name__}(base_url={self.base_url!r}, client_id={self._shared.credentials.client_id!r})"
 
     async def close(self) -> None:
-        """Close the HTTP session the client opened (a session you passed in stays open)."""
-        await self._connection.close()
+        """Close the connections the client opened (a session you passed in stays open).
+
+        Calls made after it raise :class:`~fragment.FragmentError`. Closing twice does nothing.
+        """
+        self._shared.closed = True
+        await self._shared.transport.aclose()
 
     async def __aenter__(self) -> AsyncFragment:
         return self
@@ -311,53 +259,79 @@ class AsyncFragment:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _post(
-        self,
-        path: str,
-        body: bytes,
-        *,
-        extra_headers: Mapping[str, str] | None = None,
-        timeout: Timeout | None = None,
-    ) -> tuple[int, bytes]:
-        """POST a JSON body with a bearer token and the retry policy; return a 2xx answer.
+    def _after_fork(self) -> None:
+        """In a forked child: drop the connections without touching them (they are the parent's)."""
+        forget = getattr(self._shared.transport, "forget", None)
+        if forget is not None:
+            forget()
 
-        Error answers raise :class:`~fragment.APIStatusError` subclasses; no answer raises
-        :class:`~fragment.APIConnectionError`.
-        """
+    # --- the request pipeline ---------------------------------------------------------------
+
+    async def _call(
+        self, operation: Operation[R], path_values: tuple[object, ...], fields: dict[str, Any], options: RequestOptions
+    ) -> R:
+        """Run one declared operation: check, build, send with retries, read the answer."""
+        path = operation.path_for(path_values)
+        params_model = operation.body or operation.query
+        params = None
+        if params_model is not None:
+            params = validate(params_model, fields, check_currency_codes=self._options.check_currency_codes)
+        return await self._send(operation, path, params, options)
+
+    def _prepare(self, params_model: type[R], item: object) -> R:
+        """Check one batch item: a params instance or a mapping of its fields."""
+        if isinstance(item, params_model):
+            fields = {a.name: getattr(item, a.name) for a in attrs.fields(params_model)}  # type: ignore[arg-type]
+            item = {name: value for name, value in fields.items() if value is not None}
+        elif not isinstance(item, Mapping):
+            expected = f"expected a mapping or {params_model.__name__}, got {type(item).__name__}"
+            raise ValidationError([FieldError("item", expected)])
+        return validate(params_model, item, check_currency_codes=self._options.check_currency_codes)
+
+    async def _send(
+        self,
+        operation: Operation[R],
+        path: str,
+        params: object | None,
+        options: RequestOptions,
+        *,
+        pacer: Pacer | None = None,
+    ) -> R:
+        """Send already checked params (a batch calls this directly, with its pacer)."""
+        request = self._build(operation, path, params, options)
+        response = await self._execute(request, version_guarded=operation.version_guarded, pacer=pacer)
+        return decode_response(operation.response, response.status, response.body)
+
+    def _build(self, operation: Operation[Any], path: str, params: object | None, options: RequestOptions) -> Request:
         headers = dict(self._options.headers)
+        url = self._options.base_url + path
+        query = _query(to_wire(params) if operation.query is not None else None, options.get("extra_query"))
+        if query:
+            url = f"{url}?{query}"
+        body = None
+        extra_body = options.get("extra_body")
+        if operation.body is not None or (extra_body and operation.method != "GET"):
+            payload = to_wire(params) if operation.body is not None else {}
+            if extra_body and operation.method != "GET":
+                payload.update(extra_body)
+            body = _encode_body(payload)
+            headers["Content-Type"] = "application/json"
+        extra_headers = options.get("extra_headers")
         if extra_headers:
             headers.update(extra_headers)
+        timeout = options.get("timeout")
         client_timeout = self._options.timeout if timeout is None else _as_client_timeout(timeout)
-        return await self._request(self._options.base_url + path, headers, body, client_timeout, bearer=True)
+        return Request(operation.method, url, headers, body, client_timeout)
 
-    async def _fetch_token(self) -> tuple[str, float]:
-        """Run the client credentials grant; the token request follows the same retry policy."""
-        credentials = self._connection.credentials
-        headers = {
-            "Authorization": aiohttp.encode_basic_auth(credentials.client_id, credentials.client_secret),
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-            "User-Agent": USER_AGENT,
-        }
-        body = b"grant_type=client_credentials"
-        status, answer = await self._request(credentials.token_url, headers, body, self._options.timeout, bearer=False)
-        logger.debug("fetched an access token from %s", credentials.token_url)
-        return decode_token_response(status, answer)
-
-    async def _request(
-        self, url: str, headers: dict[str, str], body: bytes, timeout: aiohttp.ClientTimeout, *, bearer: bool
-    ) -> tuple[int, bytes]:
-        """Send until a 2xx answer, a final error, or the retries run out."""
-        state = self._connection.state()
-        max_retries = self._options.max_retries
-        pacer = current_pacer.get() if bearer else None
-        retries_done = 0
-        refreshed = False
+    async def _execute(self, request: Request, *, version_guarded: bool, pacer: Pacer | None) -> Response:
+        """Send ``request`` with a bearer token until the state machine says return or raise."""
+        shared = self._shared
+        if shared.closed:
+            raise FragmentError("this AsyncFragment is closed; create a new client")
+        attempts = Attempts(self._options.max_retries, version_guarded=version_guarded)
+        tokens = shared.tokens
         while True:
-            token = None
-            if bearer:
-                token = state.tokens.current() or await state.tokens.get(self._fetch_token)
-                headers["Authorization"] = token.header
+            token = tokens.current() or await tokens.get(self._fetch_token)
             ticket = None
             if pacer is not None:
                 ticket = pacer.try_acquire()
@@ -365,48 +339,86 @@ class AsyncFragment:
                     ticket = await pacer.acquire()
             status, answer_headers = 0, None
             try:
-                status, answer_headers, answer = await _send(state, url, headers, body, timeout)
+                response = await shared.transport.send(attrs.evolve(request, authorization=token.header))
             except APIConnectionError as error:
-                if retries_done >= max_retries:
-                    raise
-                delay = retry_delay(retries_done)
-                reason = error.message
+                decision = attempts.after_no_answer(error)
             else:
-                if status < 300:
-                    return status, answer
-                if token is not None and status == 401 and not refreshed and state.tokens.is_expired(token):
-                    refreshed = True  # the token expired in flight: one fresh token, one more try
-                    state.tokens.discard(token)
-                    continue
-                if retries_done >= max_retries or not should_retry(status, answer_headers):
-                    raise status_error(status, answer_headers, answer)
-                delay = retry_delay(retries_done, answer_headers)
-                reason = f"status {status}"
+                status, answer_headers = response.status, response.headers
+                expired = status == 401 and tokens.is_expired(token)
+                decision = attempts.after_answer(status, answer_headers, response.body, token_expired=expired)
             finally:
                 if pacer is not None and ticket is not None:
                     pacer.release(ticket, status, answer_headers)
-            retries_done += 1
-            logger.info(
-                "retrying POST %s in %.2fs after %s (retry %d of %d)", url, delay, reason, retries_done, max_retries
-            )
-            await asyncio.sleep(delay)
+            if isinstance(decision, Succeed):
+                return response
+            if isinstance(decision, Fail):
+                raise decision.error
+            if isinstance(decision, RefreshToken):
+                tokens.discard(token)
+                continue
+            _log_retry(request, decision.delay, decision.reason, attempts)
+            await shared.sleep(decision.delay)
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        """Run the client credentials grant, with the same retry policy as every request."""
+        shared = self._shared
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        request = shared.credentials.token_request(headers=headers, timeout=self._options.timeout)
+        attempts = Attempts(self._options.max_retries)
+        while True:
+            try:
+                response = await shared.transport.send(request)
+            except APIConnectionError as error:
+                decision = attempts.after_no_answer(error)
+            else:
+                decision = attempts.after_answer(response.status, response.headers, response.body, token_expired=False)
+            if isinstance(decision, Succeed):
+                logger.debug("fetched an access token from %s", shared.credentials.token_url)
+                return decode_token_response(response)
+            if isinstance(decision, Fail):
+                raise decision.error
+            assert not isinstance(decision, RefreshToken)  # never without a bearer token
+            _log_retry(request, decision.delay, decision.reason, attempts)
+            await shared.sleep(decision.delay)
 
 
-async def _send(
-    state: _LoopState, url: str, headers: Mapping[str, str], body: bytes, timeout: aiohttp.ClientTimeout
-) -> tuple[int, Mapping[str, str], bytes]:
-    """One attempt: status, headers and body bytes, or an APIConnectionError."""
-    async with state.slots:
-        try:
-            async with state.session.post(url, data=body, headers=headers, timeout=timeout) as response:
-                answer = await response.read()
-                if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug("POST %s -> %s (%d bytes)", url, response.status, len(answer))
-                return response.status, response.headers, answer
-        except TimeoutError as exc:  # aiohttp's timeouts are TimeoutError subclasses too
-            raise APITimeoutError(f"Request to {url} timed out") from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(f"Connection error talking to {url}: {type(exc).__name__}: {exc}") from exc
+def _log_retry(request: Request, delay: float, reason: str, attempts: Attempts) -> None:
+    logger.info(
+        "retrying %s %s in %.2fs after %s (retry %d of %d)",
+        request.method,
+        request.url.partition("?")[0],
+        delay,
+        reason,
+        attempts.retries_done,
+        attempts.max_retries,
+    )
+
+
+def _query(params: Mapping[str, Any] | None, extra: Mapping[str, object] | None) -> str:
+    """The query string, form-encoded as the API expects; ``extra`` wins over a same-named param.
+
+    None and empty values are left out; a list becomes comma-separated values, a bool
+    ``true``/``false``.
+    """
+    merged = {**(params or {}), **(extra or {})}
+    pairs = [(key, _query_value(value)) for key, value in merged.items() if value is not None and value != ""]
+    return urlencode(pairs)
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_query_value(item) for item in value)
+    return str(value)
+
+
+def _encode_body(payload: Mapping[str, Any]) -> bytes:
+    try:
+        return _json.dumps(payload)
+    except (TypeError, ValueError) as exc:  # extra_body is sent as given, unchecked
+        problem = f"cannot be encoded as JSON: {exc}"
+    raise ValidationError([FieldError("extra_body", problem)])
 
 
 def _check_max_retries(max_retries: int) -> int:

@@ -1,7 +1,9 @@
-"""The HTTP protocol of the API as pure functions: no I/O, no event loop.
+"""The HTTP protocol of the API as pure values and functions: no I/O, no event loop.
 
-Everything here works on plain values (status codes, header mappings, body bytes), so the
-status-to-exception table and the retry policy are tested without sockets.
+Everything here works on plain values (status codes, header mappings, body bytes): the
+status-to-exception table, the reading of answers into models, the retry policy, and the
+state machine that applies it to one request (:class:`Attempts`). The client's driver only
+carries out the decisions, so the whole table of behaviours is tested without sockets.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ import platform
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import attrs
 import cattrs
 
 from . import _json
+from ._bridge_tmp import from_wire
 from ._errors import (
+    APIConnectionError,
+    APIError,
     APIResponseValidationError,
     APIStatusError,
     AuthenticationError,
@@ -32,25 +38,31 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._version import __version__
-from ._wire import response_from_wire
-from .types import InvoiceCreateResponse
 
 __all__ = [
     "INITIAL_RETRY_DELAY",
+    "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "USER_AGENT",
+    "Attempts",
+    "Decision",
+    "Fail",
+    "RefreshToken",
+    "Retry",
+    "Succeed",
     "check_transport_security",
-    "decode_create_response",
-    "decode_token_response",
+    "decode_response",
+    "retry_after",
     "retry_delay",
     "should_retry",
     "status_error",
 ]
 
+T = TypeVar("T")
+
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
-DEFAULT_TOKEN_LIFETIME = 3600.0
 
 USER_AGENT = f"fragment-python/{__version__} python/{platform.python_version()}"
 
@@ -66,11 +78,33 @@ _STATUS_ERRORS: Mapping[int, type[APIStatusError]] = {
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
 
-def status_error(status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
-    """Return the exception for an error answer: the class from the status, the parsed body."""
+def status_error(status: int, headers: Mapping[str, str], body: bytes, *, hint: str = "") -> APIStatusError:
+    """Return the exception for an error answer: the class from the status, the parsed body.
+
+    ``hint`` is appended to the message: what the caller can do about it.
+    """
     parsed = _parse_error_body(body)
     cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
-    return cls(f"Error code: {status} - {_error_summary(parsed)}", status_code=status, headers=headers, body=parsed)
+    message = f"Error code: {status} - {_error_summary(parsed)}{hint}"
+    return cls(message, status_code=status, headers=headers, body=parsed)
+
+
+def decode_response(cls: type[T], status: int, body: bytes) -> T:
+    """Read a 2xx answer into ``cls``; raise :class:`APIResponseValidationError` if malformed."""
+    try:
+        return from_wire(cls, _json.loads(body))
+    except (ValueError, TypeError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
+        problem = _describe_problem(exc)
+    # Raised outside the except block: the cattrs error adds nothing the message lacks.
+    raise APIResponseValidationError(
+        f"The API answered {status} with a body that is not a {_model_name(cls)}: {problem}",
+        status_code=status,
+        body=body,
+    )
+
+
+def _model_name(cls: type) -> str:
+    return cls.__name__
 
 
 def _parse_error_body(body: bytes) -> Any:
@@ -89,40 +123,6 @@ def _error_summary(parsed: Any) -> str:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return str(error["message"])
     return str(parsed)[:500]
-
-
-def decode_create_response(status: int, body: bytes) -> InvoiceCreateResponse:
-    """Read a 2xx answer to a create; raise :class:`APIResponseValidationError` if malformed."""
-    try:
-        return response_from_wire(_json.loads(body))
-    except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
-        raise APIResponseValidationError(
-            f"The API answered {status} with a body that is not an invoice: {_describe_problem(exc)}",
-            status_code=status,
-            body=body,
-        ) from exc
-
-
-def decode_token_response(status: int, body: bytes) -> tuple[str, float]:
-    """Read a token answer: ``(access_token, expires_in seconds)``; 3600 s when absent."""
-    try:
-        parsed = _json.loads(body)
-        token = parsed["access_token"]
-        expires_in = parsed.get("expires_in", DEFAULT_TOKEN_LIFETIME)
-        if not isinstance(token, str) or not token:
-            raise TypeError("access_token is not a non-empty string")
-        if expires_in is None:
-            expires_in = DEFAULT_TOKEN_LIFETIME
-        if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)):
-            raise TypeError("expires_in is not a number")
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        # The body may hold a token: it is kept on the exception but never put in the message.
-        raise APIResponseValidationError(
-            f"The token endpoint answered {status} with a body that is not a token: {type(exc).__name__}",
-            status_code=status,
-            body=body,
-        ) from exc
-    return token, float(expires_in)
 
 
 def _describe_problem(exc: BaseException) -> str:
@@ -188,6 +188,103 @@ def retry_delay(
         return asked
     backoff = min(INITIAL_RETRY_DELAY * 2.0 ** min(retries_done, 32), MAX_RETRY_DELAY)
     return backoff * (1 - 0.25 * rand())
+
+
+@attrs.frozen
+class Succeed:
+    """The answer is a success: hand it to the caller."""
+
+
+@attrs.frozen
+class Fail:
+    """Give up and raise ``error``."""
+
+    error: APIError
+
+
+@attrs.frozen
+class RefreshToken:
+    """The token expired in flight: fetch a fresh one and send again (not counted as a retry)."""
+
+
+@attrs.frozen
+class Retry:
+    """Send again after ``delay`` seconds; ``reason`` is for the log."""
+
+    delay: float
+    reason: str
+
+
+Decision = Succeed | Fail | RefreshToken | Retry
+"""What to do after one attempt of a request."""
+
+_SUCCEED = Succeed()
+_REFRESH = RefreshToken()
+_STALE_VERSION_HINT = (
+    " (the version sent is stale: another write changed it first; retrieve the latest version "
+    "and apply the change again, or use modify(), which does that for you)"
+)
+
+
+class Attempts:
+    """The retry state machine of one request: from each attempt's outcome, what to do next.
+
+    Pure: it sends nothing and sleeps nowhere. It applies the API's policy (SPEC section 2):
+
+    * a 2xx answer succeeds;
+    * a 401 answered to a token that our clock says has expired refreshes the token and sends
+      again, once, without counting against ``max_retries``;
+    * connection errors, timeouts, 408, 409, 429 and 5xx are retried up to ``max_retries``
+      times, unless an ``x-should-retry`` header says otherwise (either way);
+    * a ``version_guarded`` write does not retry a 409: resending a stale version cannot
+      succeed. It fails with a :class:`~fragment.ConflictError` that says so (unless the
+      server asks for a retry with ``x-should-retry: true``);
+    * the wait honours ``retry-after-ms`` and ``retry-after``, else backs off exponentially.
+    """
+
+    def __init__(
+        self,
+        max_retries: int,
+        *,
+        version_guarded: bool = False,
+        rand: Callable[[], float] = random.random,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.max_retries = max_retries
+        self.retries_done = 0
+        self._version_guarded = version_guarded
+        self._refreshed = False
+        self._rand = rand
+        self._now = now
+
+    def after_answer(self, status: int, headers: Mapping[str, str], body: bytes, *, token_expired: bool) -> Decision:
+        """Decide after an answer; ``token_expired``: the bearer token sent had expired by our clock."""
+        if 200 <= status < 300:
+            return _SUCCEED
+        if status == 401 and token_expired and not self._refreshed:
+            self._refreshed = True
+            return _REFRESH
+        if self.retries_done < self.max_retries and self._should_retry(status, headers):
+            return self._retry(
+                retry_delay(self.retries_done, headers, rand=self._rand, now=self._now), f"status {status}"
+            )
+        hint = _STALE_VERSION_HINT if status == 409 and self._version_guarded else ""
+        return Fail(status_error(status, headers, body, hint=hint))
+
+    def after_no_answer(self, error: APIConnectionError) -> Decision:
+        """Decide after a connection error or a timeout."""
+        if self.retries_done < self.max_retries:
+            return self._retry(retry_delay(self.retries_done, rand=self._rand, now=self._now), error.message)
+        return Fail(error)
+
+    def _should_retry(self, status: int, headers: Mapping[str, str]) -> bool:
+        if status == 409 and self._version_guarded:
+            return headers.get("x-should-retry") == "true"
+        return should_retry(status, headers)
+
+    def _retry(self, delay: float, reason: str) -> Retry:
+        self.retries_done += 1
+        return Retry(delay, reason)
 
 
 def check_transport_security(url: str, *, what: str, allow_insecure_http: bool) -> None:

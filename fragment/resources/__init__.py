@@ -1,5 +1,16 @@
-"""One module per API resource; each operation is written once, as a coroutine."""
+"""One module per API resource; each operation is one declaration, written once for both clients."""
 
-from .invoices import AsyncInvoices
+from __future__ import annotations
 
-__all__ = ["AsyncInvoices"]
+from collections.abc import Mapping
+from typing import Any
+
+from .._operation import Resource
+from .invoices import Invoices
+
+__all__ = ["RESOURCES", "Invoices"]
+
+RESOURCES: Mapping[str, type[Resource[Any]]] = {
+    "invoices": Invoices,
+}
+"""Every resource, by its attribute name on the clients."""

@@ -15,14 +15,20 @@ Importing ``fragment`` never imports this package (nor ``aiohttp.web``).
 """
 
 from ._config import EmulatorClient, Faults, RateLimit
+from ._mock_transport import MockTransport, answer
 from ._server import ClientOptions, Emulator
 from ._stats import Stats
+from ._switch import instant_retries, set_instant_retries
 
 __all__ = [
     "ClientOptions",
     "Emulator",
     "EmulatorClient",
     "Faults",
+    "MockTransport",
     "RateLimit",
     "Stats",
+    "answer",
+    "instant_retries",
+    "set_instant_retries",
 ]

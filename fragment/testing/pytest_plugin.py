@@ -7,6 +7,9 @@ Fixtures:
     async tests alike), fresh for each test. Configure it with the marker
     ``@pytest.mark.fragment_emulator(faults=Faults(...), token_lifetime=..., ...)``, whose
     keyword arguments are those of :class:`~fragment.testing.Emulator`.
+``fragment_instant_retries``
+    Makes every retry of every client wait no time during the test (see
+    :func:`~fragment.testing.instant_retries`); use it with faults for fast tests.
 ``fragment_emulator_factory``
     A function taking :class:`~fragment.testing.Emulator`'s keyword arguments and returning
     a running emulator, for tests that need several or differently configured ones. All are
@@ -27,7 +30,7 @@ import pytest
 if TYPE_CHECKING:
     from fragment.testing import Emulator
 
-__all__ = ["fragment_emulator", "fragment_emulator_factory"]
+__all__ = ["fragment_emulator", "fragment_emulator_factory", "fragment_instant_retries"]
 
 _MARKER = "fragment_emulator"
 
@@ -59,3 +62,12 @@ def fragment_emulator(request: pytest.FixtureRequest, fragment_emulator_factory:
     marker = request.node.get_closest_marker(_MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
     return fragment_emulator_factory(**options)
+
+
+@pytest.fixture
+def fragment_instant_retries() -> Iterator[None]:
+    """Retries wait no time during this test (the retries themselves still happen)."""
+    from fragment.testing import instant_retries
+
+    with instant_retries():
+        yield

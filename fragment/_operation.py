@@ -1,0 +1,414 @@
+"""How an operation is declared once and offered by both clients.
+
+An operation is a declaration: its HTTP method, path template, the params model of its body or
+query, and its response model. The resource method that carries it has a signature (for users
+and type checkers) and a docstring, and no body::
+
+    class Invoices(Resource[ModeT]):
+        @operation("GET", "/invoices/{id}", response=InvoiceRetrieveResponse)
+        def retrieve(self, id: str, /, **options: Unpack[RequestOptions]) -> None:
+            \"\"\"Get an invoice by ID, with its balances.\"\"\"
+
+The same resource class serves both clients: ``Invoices[Async]`` (on :class:`~fragment.AsyncFragment`)
+returns coroutines, ``Invoices[Blocking]`` (on :class:`~fragment.Fragment`) runs those very
+coroutines on the blocking client's portal. :class:`Endpoint` is a descriptor whose ``__get__``
+is overloaded on the resource's mode, so type checkers see the exact parameters with either
+return type; a ``functools.partial`` or a ``__getattr__`` proxy would lose them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypedDict, TypeVar, overload
+from urllib.parse import quote
+
+import attrs
+
+from ._batch import BatchResult, BatchSpec, check_concurrency, collect_batch, run_batch
+from ._errors import FieldError, ValidationError
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ._client import AsyncFragment
+    from ._pacing import Pacer
+
+__all__ = [
+    "Async",
+    "Blocking",
+    "CreateMany",
+    "CreateManyIter",
+    "Endpoint",
+    "ModeT",
+    "Operation",
+    "RequestOptions",
+    "Resource",
+    "Runner",
+    "operation",
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+ParamsT_contra = TypeVar("ParamsT_contra", contravariant=True)
+
+
+class Async:
+    """The mode of a resource on :class:`~fragment.AsyncFragment`: methods return coroutines."""
+
+
+class Blocking:
+    """The mode of a resource on :class:`~fragment.Fragment`: methods block and return the result."""
+
+
+ModeT = TypeVar("ModeT", Async, Blocking)
+
+
+class RequestOptions(TypedDict, total=False):
+    """Keyword arguments every operation takes, for this one request only.
+
+    .. versionadded:: 0.2.0
+    """
+
+    extra_headers: Mapping[str, str] | None
+    """Headers added to (or replacing) the client's."""
+    extra_query: Mapping[str, object] | None
+    """Query parameters merged last: they override a same-named parameter of the operation."""
+    extra_body: Mapping[str, object] | None
+    """Top-level JSON body fields merged last (never sent on a GET); not validated."""
+    timeout: float | aiohttp.ClientTimeout | None
+    """This request's timeout, overriding the client's."""
+
+
+OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+
+
+class Runner(Protocol):
+    """What the blocking client gives its resources: a way to run a coroutine to its result."""
+
+    def run(self, open_call: Callable[[], Awaitable[R]]) -> R:
+        """Run the awaitable made by ``open_call`` and return its result (or raise its exception)."""
+        ...
+
+    def iterate(self, open_iterator: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+        """Pull the items of the async iterator made by ``open_iterator``, one per ``next()``."""
+        ...
+
+
+class Resource(Generic[ModeT]):
+    """A group of operations (``client.invoices``): bound to one client, in one mode."""
+
+    def __init__(self, client: AsyncFragment, runner: Runner | None = None) -> None:
+        self._client = client
+        self._runner = runner
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+
+@attrs.frozen
+class Operation(Generic[R]):
+    """One endpoint of the API: everything the request pipeline needs to know about it."""
+
+    name: str
+    """``resource.method``, for messages and logs."""
+    method: str
+    path: str
+    """The path template, with ``{name}`` for each path parameter, in order."""
+    response: type[R]
+    body: type | None = None
+    """The params model sent as the JSON body."""
+    query: type | None = None
+    """The params model sent as the query string."""
+    version_guarded: bool = False
+    """A write guarded by a ``version``: a 409 means the version is stale, and is not retried."""
+    path_params: tuple[str, ...] = attrs.field(init=False)
+
+    @path_params.default
+    def _path_params(self) -> tuple[str, ...]:
+        return tuple(part[1:-1] for part in self.path.split("/") if part.startswith("{"))
+
+    def path_for(self, values: tuple[object, ...]) -> str:
+        """The request path, each value percent-encoded as exactly one segment.
+
+        ``quote(safe="")`` and not yarl's ``/``: both of those keep a ``/`` in an ID as a
+        separator, so ``inv/1?x`` would reach another resource.
+        """
+        encoded = iter(_segment(name, value) for name, value in zip(self.path_params, values, strict=True))
+        return "/".join(next(encoded) if part.startswith("{") else part for part in self.path.split("/"))
+
+
+def _segment(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError([FieldError(name, f"expected a non-empty string, got {type(value).__name__} {value!r}")])
+    if not value:
+        raise ValidationError([FieldError(name, "must not be empty, got ''")])
+    return quote(value, safe="")
+
+
+def operation(
+    method: str,
+    path: str,
+    *,
+    response: type[R],
+    body: type | None = None,
+    query: type | None = None,
+    version_guarded: bool = False,
+) -> Callable[[Callable[Concatenate[Any, P], None]], Endpoint[P, R]]:
+    """Declare a resource method as one operation of the API (see the module docstring).
+
+    The decorated function gives the operation its name, parameters and docstring: path
+    parameters are positional-only, in the order of the path template; every other
+    parameter is a field of ``body`` or ``query``, plus :class:`RequestOptions`. A field
+    passed as None is left out of the request.
+    """
+
+    def declare(signature_only: Callable[Concatenate[Any, P], None]) -> Endpoint[P, R]:
+        return Endpoint(signature_only, method, path, response, body, query, version_guarded)
+
+    return declare
+
+
+class Endpoint(Generic[P, R]):
+    """A declared operation on a resource class: a coroutine method or a blocking one, by mode."""
+
+    def __init__(
+        self,
+        signature_only: Callable[..., None],
+        method: str,
+        path: str,
+        response: type[R],
+        body: type | None,
+        query: type | None,
+        version_guarded: bool,
+    ) -> None:
+        self.__name__ = signature_only.__name__
+        self.__qualname__ = signature_only.__qualname__
+        self.__doc__ = signature_only.__doc__
+        resource = signature_only.__qualname__.split(".")[0].lower()
+        self.operation = Operation(
+            f"{resource}.{signature_only.__name__}", method, path, response, body, query, version_guarded
+        )
+        self._binder = _Binder(signature_only, self.operation)
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Endpoint[P, R]: ...
+    @overload
+    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> Callable[P, R]: ...
+    @overload
+    def __get__(self, instance: Resource[Async], owner: type[Any]) -> Callable[P, Coroutine[Any, Any, R]]: ...
+    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        client, runner = instance._client, instance._runner
+        operation, bind = self.operation, self._binder.bind
+
+        async def call(*args: Any, **kwargs: Any) -> R:
+            path_values, fields, options = bind(args, kwargs)
+            return await client._call(operation, path_values, fields, options)
+
+        if runner is None:
+            return self._describe(call, instance)
+
+        def call_blocking(*args: Any, **kwargs: Any) -> R:
+            # The portal forwards positional arguments only: the keywords travel in the closure.
+            return runner.run(lambda: call(*args, **kwargs))
+
+        return self._describe(call_blocking, instance)
+
+    def _describe(self, function: Callable[..., Any], instance: Resource[Any]) -> Callable[..., Any]:
+        """Give the bound function the declaration's name, docstring and signature (for help() and IDEs)."""
+        function.__name__ = self.__name__
+        function.__qualname__ = self.__qualname__
+        function.__doc__ = self.__doc__
+        function.__signature__ = self._binder.signature  # type: ignore[attr-defined]
+        function.__self__ = instance  # type: ignore[attr-defined]
+        return function
+
+
+class _Binder:
+    """Sorts a call's arguments into path values, fields and options, as Python would check them.
+
+    Cheaper than :meth:`inspect.Signature.bind` on every call, which matters for a sequence
+    of small requests.
+    """
+
+    def __init__(self, signature_only: Callable[..., None], operation: Operation[Any]) -> None:
+        signature = inspect.signature(signature_only)
+        parameters = list(signature.parameters.values())[1:]  # without self
+        self.signature = signature.replace(parameters=parameters, return_annotation=operation.response.__name__)
+        self._name = f"{operation.name}()"
+        positional = [p.name for p in parameters if p.kind is inspect.Parameter.POSITIONAL_ONLY]
+        if tuple(positional) != operation.path_params:
+            raise TypeError(f"{self._name}: positional parameters {positional} differ from the path's")
+        keywords = [p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        self._positional_count = len(positional)
+        self._fields = frozenset(p.name for p in keywords)
+        self._required = frozenset(p.name for p in keywords if p.default is inspect.Parameter.empty)
+
+    def bind(
+        self, args: tuple[object, ...], kwargs: dict[str, Any]
+    ) -> tuple[tuple[object, ...], dict[str, Any], RequestOptions]:
+        """Split a call's arguments; a field passed as None is left out, as if not given."""
+        if len(args) != self._positional_count:
+            raise TypeError(f"{self._name} takes {self._positional_count} positional argument(s), got {len(args)}")
+        options: dict[str, Any] = {}
+        fields: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            if key in self._fields:
+                if value is not None:
+                    fields[key] = value
+            elif key in OPTION_NAMES:
+                options[key] = value
+            else:
+                raise TypeError(f"{self._name} got an unexpected keyword argument {key!r}")
+        missing = self._required.difference(kwargs)
+        if missing:
+            names = ", ".join(repr(name) for name in sorted(missing))
+            raise TypeError(f"{self._name} missing required keyword-only argument(s): {names}")
+        return args, fields, options  # type: ignore[return-value]
+
+
+ParamsT = TypeVar("ParamsT")
+
+
+class AsyncCreateMany(Protocol[ParamsT_contra, R]):
+    """``create_many`` of an :class:`Async` resource."""
+
+    def __call__(
+        self,
+        items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
+        /,
+        *,
+        concurrency: int = ...,
+        on_result: Callable[[BatchResult[R]], object] | None = ...,
+    ) -> Coroutine[Any, Any, list[BatchResult[R]]]: ...
+
+
+class BlockingCreateMany(Protocol[ParamsT_contra, R]):
+    """``create_many`` of a :class:`Blocking` resource."""
+
+    def __call__(
+        self,
+        items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
+        /,
+        *,
+        concurrency: int = ...,
+        on_result: Callable[[BatchResult[R]], object] | None = ...,
+    ) -> list[BatchResult[R]]: ...
+
+
+class AsyncCreateManyIter(Protocol[ParamsT_contra, R]):
+    """``create_many_iter`` of an :class:`Async` resource."""
+
+    def __call__(
+        self,
+        items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
+        /,
+        *,
+        concurrency: int = ...,
+        on_result: Callable[[BatchResult[R]], object] | None = ...,
+    ) -> AsyncIterator[BatchResult[R]]: ...
+
+
+class BlockingCreateManyIter(Protocol[ParamsT_contra, R]):
+    """``create_many_iter`` of a :class:`Blocking` resource."""
+
+    def __call__(
+        self,
+        items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
+        /,
+        *,
+        concurrency: int = ...,
+        on_result: Callable[[BatchResult[R]], object] | None = ...,
+    ) -> Iterator[BatchResult[R]]: ...
+
+
+DEFAULT_CONCURRENCY = 16
+
+
+class _BatchDescriptor(Generic[ParamsT, R]):
+    """What ``create_many`` and ``create_many_iter`` share: the batch spec of one create."""
+
+    def __init__(self, create: Endpoint[Any, R], params: type[ParamsT], *, key: str, doc: str) -> None:
+        self._operation = create.operation
+        self._params = params
+        self._key = key
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__name__ = name
+
+    def _spec(self, client: AsyncFragment) -> BatchSpec[ParamsT, R]:
+        operation, params_model = self._operation, self._params
+
+        def prepare(item: object) -> ParamsT:
+            return client._prepare(params_model, item)
+
+        async def send(params: ParamsT, pacer: Pacer) -> R:
+            return await client._send(operation, operation.path, params, {}, pacer=pacer)
+
+        return BatchSpec(prepare, self._key, send)
+
+
+class CreateMany(_BatchDescriptor[ParamsT, R]):
+    """A resource's ``create_many``: many creates at once, results in input order."""
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> CreateMany[ParamsT, R]: ...
+    @overload
+    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> BlockingCreateMany[ParamsT, R]: ...
+    @overload
+    def __get__(self, instance: Resource[Async], owner: type[Any]) -> AsyncCreateMany[ParamsT, R]: ...
+    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        client, runner, spec = instance._client, instance._runner, self._spec(instance._client)
+
+        async def create_many(
+            items: Any, /, *, concurrency: int = DEFAULT_CONCURRENCY, on_result: Any = None
+        ) -> list[BatchResult[R]]:
+            check_concurrency(concurrency, client.max_connections)
+            return await collect_batch(
+                items, spec, concurrency=concurrency, on_result=on_result, sleep=client._shared.sleep
+            )
+
+        if runner is None:
+            return create_many
+
+        def create_many_blocking(*args: Any, **kwargs: Any) -> list[BatchResult[R]]:
+            return runner.run(lambda: create_many(*args, **kwargs))
+
+        return create_many_blocking
+
+
+class CreateManyIter(_BatchDescriptor[ParamsT, R]):
+    """A resource's ``create_many_iter``: many creates at once, each result as it completes."""
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> CreateManyIter[ParamsT, R]: ...
+    @overload
+    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> BlockingCreateManyIter[ParamsT, R]: ...
+    @overload
+    def __get__(self, instance: Resource[Async], owner: type[Any]) -> AsyncCreateManyIter[ParamsT, R]: ...
+    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        client, runner, spec = instance._client, instance._runner, self._spec(instance._client)
+
+        def create_many_iter(
+            items: Any, /, *, concurrency: int = DEFAULT_CONCURRENCY, on_result: Any = None
+        ) -> AsyncIterator[BatchResult[R]]:
+            check_concurrency(concurrency, client.max_connections)
+            return run_batch(items, spec, concurrency=concurrency, on_result=on_result, sleep=client._shared.sleep)
+
+        if runner is None:
+            return create_many_iter
+
+        def create_many_iter_blocking(*args: Any, **kwargs: Any) -> Iterator[BatchResult[R]]:
+            # Checked here, in the caller's thread, so a bad concurrency raises at the call.
+            iterator = create_many_iter(*args, **kwargs)
+            return runner.iterate(lambda: iterator)
+
+        return create_many_iter_blocking

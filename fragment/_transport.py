@@ -1,0 +1,209 @@
+"""The transport seam: send one request, get one response. The only aiohttp client code.
+
+Everything above this module works on :class:`Request` and :class:`Response` values, so tests
+(and users) can hand the client any object with an async ``send`` and ``aclose``, as httpx's
+``transport=`` allows. :class:`AiohttpTransport` is the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl as ssl_module
+from collections.abc import Mapping
+from typing import Protocol
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from ._errors import APIConnectionError, APITimeoutError, FragmentError
+from ._logging import logger
+
+__all__ = ["AiohttpTransport", "Request", "Response", "Transport"]
+
+
+@attrs.frozen
+class Request:
+    """One HTTP request, ready to send: the URL is already percent-encoded.
+
+    .. versionadded:: 0.2.0
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    """Every header but ``Authorization``."""
+    body: bytes | None
+    timeout: aiohttp.ClientTimeout
+    authorization: str | None = attrs.field(default=None, repr=False)
+    """The ``Authorization`` header, kept apart so that no header dict in sight holds a secret."""
+
+
+@attrs.frozen
+class Response:
+    """One HTTP answer: the status, the headers (case-insensitive) and the whole body.
+
+    .. versionadded:: 0.2.0
+    """
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = attrs.field(repr=False)
+
+
+class Transport(Protocol):
+    """What the client needs to talk HTTP: pass your own as ``AsyncFragment(transport=...)``.
+
+    ``send`` returns every answer, whatever its status; when there is no answer at all it
+    raises :class:`~fragment.APIConnectionError` (:class:`~fragment.APITimeoutError` for a
+    timeout). Retries, auth and errors by status are the client's business, not the transport's.
+
+    .. versionadded:: 0.2.0
+    """
+
+    async def send(self, request: Request) -> Response:
+        """Send ``request`` and return the answer."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connections (the client calls it from ``close()``)."""
+        ...
+
+
+@attrs.define
+class _LoopState:
+    """What one event loop owns: the session and the pool's request slots."""
+
+    loop: asyncio.AbstractEventLoop
+    session: aiohttp.ClientSession
+    owns_session: bool
+    slots: asyncio.Semaphore
+
+
+class AiohttpTransport:
+    """The transport over an :class:`aiohttp.ClientSession`, opened by the first request.
+
+    A session belongs to the event loop it was created in: the transport opens one in the
+    running loop on first use, opens a fresh one when that loop has closed (a second
+    ``asyncio.run``), and refuses a call from another loop while the first one still runs.
+
+    .. versionadded:: 0.2.0
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        max_connections: int = 100,
+        trust_env: bool = False,
+        ssl: ssl_module.SSLContext | bool = True,
+    ) -> None:
+        self._user_session = session
+        self.max_connections = max_connections
+        self._trust_env = trust_env
+        self._ssl = ssl
+        self._state: _LoopState | None = None
+
+    async def send(self, request: Request) -> Response:
+        """Send one request; no answer raises :class:`~fragment.APIConnectionError`."""
+        state = self._state_for_running_loop()
+        # Our own semaphore, sized to the pool, queues requests before aiohttp sees them, so
+        # time spent waiting for a free connection never counts against a request's timeout.
+        async with state.slots:
+            problem = await self._attempt(state.session, request)
+        if isinstance(problem, Response):
+            return problem
+        # Raised here, outside the except block, so that aiohttp's exception (whose request_info
+        # holds the Authorization header) is neither the cause nor the context of ours.
+        raise problem
+
+    async def _attempt(self, session: aiohttp.ClientSession, request: Request) -> Response | APIConnectionError:
+        url = URL(request.url, encoded=True)  # already percent-encoded: yarl must not re-encode it
+        try:
+            async with session.request(
+                request.method,
+                url,
+                data=request.body,
+                headers=_with_authorization(request),
+                timeout=request.timeout,
+            ) as answer:
+                body = await answer.read()
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("%s %s -> %s (%d bytes)", request.method, url.path, answer.status, len(body))
+                return Response(answer.status, answer.headers, body)
+        except TimeoutError:  # aiohttp's timeouts are TimeoutError subclasses too
+            return APITimeoutError(f"Request to {_where(url)} timed out")
+        except aiohttp.ClientError as exc:
+            return APIConnectionError(f"Connection error talking to {_where(url)}: {_describe(exc)}")
+
+    def _state_for_running_loop(self) -> _LoopState:
+        loop = asyncio.get_running_loop()
+        state = self._state
+        if state is not None and state.loop is loop:
+            return state
+        if state is not None:
+            if not state.loop.is_closed():
+                raise FragmentError(
+                    "this AsyncFragment is in use by another event loop that is still running; "
+                    "create one client per event loop (or close it in the first loop before reusing it)"
+                )
+            _release_abandoned(state)
+        self._state = state = self._open(loop)
+        return state
+
+    def _open(self, loop: asyncio.AbstractEventLoop) -> _LoopState:
+        session = self._user_session
+        owns = session is None
+        if session is None:
+            connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self._ssl)
+            session = aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
+        return _LoopState(loop, session, owns, asyncio.Semaphore(self.max_connections))
+
+    async def aclose(self) -> None:
+        """Close the session this transport opened (a session passed in stays open)."""
+        state, self._state = self._state, None
+        if state is not None and state.owns_session:
+            await state.session.close()
+
+    def forget(self) -> None:
+        """Drop the loop state without touching it (in a forked child, its sockets are the parent's)."""
+        if self._state is not None:
+            _ABANDONED.append(self._state)
+        self._state = None
+
+
+# Sessions left behind by a fork are kept referenced so that their finalizers never run in
+# the child: closing them there would unregister the parent's sockets from a shared epoll.
+_ABANDONED: list[_LoopState] = []
+
+
+def _release_abandoned(state: _LoopState) -> None:
+    """Release a session whose event loop has closed (a finished ``asyncio.run``)."""
+    if not state.owns_session:
+        return
+    # The loop that could run ``close()`` is gone. With a closed loop, closing the connector
+    # only marks it closed and never suspends, so one step of the coroutine completes it and
+    # the session's finalizer has nothing to complain about.
+    closing = state.session.close()
+    try:
+        closing.send(None)
+    except StopIteration:
+        return
+    closing.close()
+
+
+def _with_authorization(request: Request) -> Mapping[str, str]:
+    if request.authorization is None:
+        return request.headers
+    return {**request.headers, "Authorization": request.authorization}
+
+
+def _where(url: URL) -> str:
+    """The URL without its query: enough to say where, nothing a query might carry."""
+    return str(url.with_query(None))
+
+
+def _describe(exc: aiohttp.ClientError) -> str:
+    # str() of aiohttp's errors names the host and the reason, never the request's headers.
+    return f"{type(exc).__name__}: {exc}"
