@@ -94,6 +94,8 @@ class TokenCache:
         self._token: AccessToken | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._fetches = 0
+        self._last_failure: Exception | None = None
 
     def current(self) -> AccessToken | None:
         """The cached token if it is not due for refresh: the per-request fast path, no await."""
@@ -110,11 +112,22 @@ class TokenCache:
         token = self.current()
         if token is not None:
             return token
+        fetches_before = self._fetches
         async with self._lock_for_running_loop():
             token = self.current()  # another waiter may have refreshed it meanwhile
             if token is not None:
                 return token
-            value, expires_in = await fetch()
+            if self._fetches != fetches_before and self._last_failure is not None:
+                # The fetch this caller waited for has just failed (a wrong secret, an
+                # unreachable endpoint): share its error rather than queueing one more try.
+                raise self._last_failure
+            self._fetches += 1
+            try:
+                value, expires_in = await fetch()
+            except Exception as error:
+                self._last_failure = error
+                raise
+            self._last_failure = None
             now = self._clock()
             margin = min(_REFRESH_MARGIN, expires_in * 0.1)
             self._token = AccessToken(value, expires_at=now + expires_in, refresh_at=now + expires_in - margin)

@@ -2,7 +2,8 @@
 
 Inputs are pulled lazily, one per free slot, and checked only then, so memory grows with the
 concurrency and never with the input. Every input item yields exactly one
-:class:`BatchResult`, or the batch raises. A create is idempotent by its resource's own key
+:class:`BatchResult`, or the batch raises: it stops at once on a batch-wide condition
+(credentials refused, a host that cannot be reached), which every item would hit in turn. A create is idempotent by its resource's own key
 (``invoice_id``, ``external_id``, ``code``), which makes retries safe and lets the batch
 refuse a key it has already seen. All of a batch's attempts share one
 :class:`~fragment._pacing.RateController`, handed to each send explicitly.
@@ -17,7 +18,13 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._errors import FieldError, ValidationError
+from ._errors import (
+    APIConnectionError,
+    AuthenticationError,
+    FieldError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from ._pacing import Pacer, RateController
 
 __all__ = ["BatchResult", "BatchSpec", "collect_batch", "run_batch"]
@@ -252,6 +259,10 @@ class _Batch(Generic[P, R]):
                 if not isinstance(prepared, BatchResult):
                     prepared = await self._attempt(worker, index, prepared)
                 self._deliver(prepared)
+                if prepared.error is not None and self.failure is None and _stops_batch(prepared.error):
+                    # Every other item would fail the same way, each after its own retries.
+                    self.failure = prepared.error
+                    self.ready.set()
                 # Back-pressure: a slow consumer stops the sends instead of piling up results.
                 while self._backlog is not None and len(self.results) >= self._backlog and self.failure is None:
                     self.room.clear()
@@ -299,6 +310,13 @@ class _Batch(Generic[P, R]):
         for index, key in sorted(self._sending.values()):
             self._report(BatchResult(index, key, error=asyncio.CancelledError()))
         self._sending.clear()
+
+
+def _stops_batch(error: BaseException) -> bool:
+    """A batch-wide condition: refused credentials, or a host that cannot be reached at all."""
+    if isinstance(error, (AuthenticationError, PermissionDeniedError)):
+        return True
+    return isinstance(error, APIConnectionError) and error.connect_failed
 
 
 def _key_of(item: object, key_name: str) -> str | None:

@@ -25,7 +25,7 @@ from ._errors import APIConnectionError, FieldError, FragmentError, ValidationEr
 from ._logging import logger
 from ._operation import Async, Operation, RequestOptions
 from ._protocol import USER_AGENT, Attempts, Fail, RefreshToken, Succeed, check_transport_security, decode_response
-from ._transport import AiohttpTransport, Request, Response, Transport
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport, Request, Response, Transport
 from .resources import RESOURCES
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ DEFAULT_TOKEN_URL: Final = "https://auth.us-west-2.fragment.dev/oauth2/token"
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=60, connect=5)
 DEFAULT_MAX_RETRIES: Final = 2
 DEFAULT_MAX_CONNECTIONS: Final = 100
+_MAX_SECONDS: Final = 365 * 24 * 3600.0
 
 Timeout = float | aiohttp.ClientTimeout
 """A timeout: total seconds per request, or an :class:`aiohttp.ClientTimeout` for finer control."""
@@ -68,10 +69,21 @@ NOT_GIVEN: Final = _NotGiven()
 
 def _as_client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
     if isinstance(timeout, aiohttp.ClientTimeout):
+        for name in ("total", "connect", "sock_read", "sock_connect"):
+            _check_seconds(getattr(timeout, name), f"timeout.{name}", allow_none=True)
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds or an aiohttp.ClientTimeout, got {timeout!r}")
+    _check_seconds(timeout, "timeout")
     return aiohttp.ClientTimeout(total=timeout, connect=min(float(timeout), 5.0))
+
+
+def _check_seconds(value: object, name: str, *, allow_none: bool = False) -> None:
+    """A finite positive number of seconds (NaN would never fire; inf overflows the loop's timer)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < _MAX_SECONDS:
+        raise ValueError(
+            f"{name} must be a positive, finite number of seconds or an aiohttp.ClientTimeout, got {value!r}"
+        )
 
 
 @attrs.frozen
@@ -118,6 +130,8 @@ class AsyncFragment:
         ``False`` to skip certificate checks.
     :param check_currency_codes: set to False to send currency codes newer than this release.
     :param allow_insecure_http: allow plain ``http://`` to a non-loopback host.
+    :param max_response_size: the most bytes of decoded body an answer may have (64 MiB);
+        a larger one raises :class:`~fragment.APIResponseValidationError`.
     :param transport: send requests through this object instead of aiohttp (any object with
         ``async send(request) -> response`` and ``async aclose()``; see
         :class:`~fragment.Transport`). For tests, and for unusual networks.
@@ -157,6 +171,7 @@ class AsyncFragment:
         ssl: ssl_module.SSLContext | bool = True,
         check_currency_codes: bool = True,
         allow_insecure_http: bool = False,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
@@ -172,13 +187,17 @@ class AsyncFragment:
             )
         check_transport_security(base_url, what="base_url", allow_insecure_http=allow_insecure_http)
         check_transport_security(token_url, what="token_url", allow_insecure_http=allow_insecure_http)
-        if max_connections < 1:
-            raise ValueError(f"max_connections must be at least 1, got {max_connections!r}")
+        _check_count(max_connections, "max_connections", minimum=1)
+        _check_count(max_response_size, "max_response_size", minimum=1)
         if transport is not None and http_session is not None:
             raise ValueError("pass either transport= or http_session=, not both")
         if transport is None:
             transport = AiohttpTransport(
-                session=http_session, max_connections=max_connections, trust_env=trust_env, ssl=ssl
+                session=http_session,
+                max_connections=max_connections,
+                trust_env=trust_env,
+                ssl=ssl,
+                max_response_size=max_response_size,
             )
         options = _Options(
             base_url=base_url.rstrip("/"),
@@ -422,6 +441,10 @@ def _encode_body(payload: Mapping[str, Any]) -> bytes:
 
 
 def _check_max_retries(max_retries: int) -> int:
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(f"max_retries must be a non-negative int, got {max_retries!r}")
+    _check_count(max_retries, "max_retries", minimum=0)
     return max_retries
+
+
+def _check_count(value: object, name: str, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an int of at least {minimum}, got {value!r}")

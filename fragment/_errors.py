@@ -5,7 +5,7 @@
     └── APIError                       talking to the API went wrong
         ├── APIConnectionError         no answer at all (refused, reset, DNS, TLS)
         │   └── APITimeoutError        no answer in time
-        ├── APIResponseValidationError a 2xx answer that is not the documented shape
+        ├── APIResponseValidationError an answer that is not the documented shape, or too large
         └── APIStatusError             the API answered with an error status
             ├── BadRequestError            400
             ├── AuthenticationError        401
@@ -102,8 +102,15 @@ class APIError(FragmentError):
 class APIConnectionError(APIError):
     """The API could not be reached, or the connection broke before an answer arrived."""
 
-    def __init__(self, message: str = "Connection error.") -> None:
+    connect_failed: bool
+    """True when no connection could be opened at all (refused, DNS, TLS): the host is
+    unreachable, so a batch stops rather than failing every item one by one.
+
+    .. versionadded:: 0.2.0"""
+
+    def __init__(self, message: str = "Connection error.", *, connect_failed: bool = False) -> None:
         super().__init__(message)
+        self.connect_failed = connect_failed
 
 
 class APITimeoutError(APIConnectionError):
@@ -114,9 +121,10 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIResponseValidationError(APIError):
-    """A successful answer whose body is not the documented shape.
+    """An answer that cannot be used: a success whose body is not the documented shape, or
+    a body larger than the client's ``max_response_size``.
 
-    ``body`` holds the raw bytes the server sent, for diagnosis.
+    ``body`` holds the raw bytes the server sent (at most the size limit), for diagnosis.
     """
 
     status_code: int

@@ -192,6 +192,11 @@ class Endpoint(Generic[P, R]):
         )
         self._binder = _Binder(signature_only, self.operation)
 
+    @property
+    def signature(self) -> inspect.Signature:
+        """The operation's parameters as users call it (without ``self``)."""
+        return self._binder.signature
+
     @overload
     def __get__(self, instance: None, owner: type[Any]) -> Endpoint[P, R]: ...
     @overload

@@ -52,6 +52,7 @@ __all__ = [
     "Succeed",
     "check_transport_security",
     "decode_response",
+    "redirect_error",
     "retry_after",
     "retry_delay",
     "should_retry",
@@ -87,6 +88,18 @@ def status_error(status: int, headers: Mapping[str, str], body: bytes, *, hint: 
     cls = _STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
     message = f"Error code: {status} - {_error_summary(parsed)}{hint}"
     return cls(message, status_code=status, headers=headers, body=parsed)
+
+
+def redirect_error(status: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
+    """A redirect is reported, never followed: the API does not redirect, and following one
+    could send the request's body and credentials to another host."""
+    location = headers.get("Location", "")
+    target = urlsplit(location)._replace(query="", fragment="").geturl() if location else "nowhere"
+    message = (
+        f"Error code: {status} - the API answered with a redirect to {target}, which is not followed; "
+        "check base_url (the API does not redirect)"
+    )
+    return APIStatusError(message, status_code=status, headers=headers, body=_parse_error_body(body))
 
 
 def decode_response(cls: type[T], status: int, body: bytes) -> T:
@@ -261,6 +274,8 @@ class Attempts:
         """Decide after an answer; ``token_expired``: the bearer token sent had expired by our clock."""
         if 200 <= status < 300:
             return _SUCCEED
+        if 300 <= status < 400:
+            return Fail(redirect_error(status, headers, body))
         if status == 401 and token_expired and not self._refreshed:
             self._refreshed = True
             return _REFRESH

@@ -17,10 +17,13 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from ._errors import APIConnectionError, APITimeoutError, FragmentError
+from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError, FragmentError
 from ._logging import logger
 
-__all__ = ["AiohttpTransport", "Request", "Response", "Transport"]
+__all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "AiohttpTransport", "Request", "Response", "Transport"]
+
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+"""Bytes of decoded body an answer may have: far above any answer of the API, far below harm."""
 
 
 @attrs.frozen
@@ -84,6 +87,10 @@ class _LoopState:
 class AiohttpTransport:
     """The transport over an :class:`aiohttp.ClientSession`, opened by the first request.
 
+    Redirects are never followed: the API does not redirect, and following one could send
+    the body and credentials elsewhere; a 3xx answer is returned as it is. A body larger than
+    ``max_response_size`` bytes (after decompression) is refused while it is read.
+
     A session belongs to the event loop it was created in: the transport opens one in the
     running loop on first use, opens a fresh one when that loop has closed (a second
     ``asyncio.run``), and refuses a call from another loop while the first one still runs.
@@ -98,8 +105,10 @@ class AiohttpTransport:
         max_connections: int = 100,
         trust_env: bool = False,
         ssl: ssl_module.SSLContext | bool = True,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._user_session = session
+        self.max_response_size = max_response_size
         self.max_connections = max_connections
         self._trust_env = trust_env
         self._ssl = ssl
@@ -127,13 +136,16 @@ class AiohttpTransport:
                 data=request.body,
                 headers=_with_authorization(request),
                 timeout=request.timeout,
+                allow_redirects=False,
             ) as answer:
-                body = await answer.read()
+                body = await _read_capped(answer, self.max_response_size)
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("%s %s -> %s (%d bytes)", request.method, url.path, answer.status, len(body))
                 return Response(answer.status, answer.headers, body)
         except TimeoutError:  # aiohttp's timeouts are TimeoutError subclasses too
             return APITimeoutError(f"Request to {_where(url)} timed out")
+        except aiohttp.ClientConnectorError as exc:
+            return APIConnectionError(f"Cannot connect to {_where(url)}: {_describe(exc)}", connect_failed=True)
         except aiohttp.ClientError as exc:
             return APIConnectionError(f"Connection error talking to {_where(url)}: {_describe(exc)}")
 
@@ -191,6 +203,26 @@ def _release_abandoned(state: _LoopState) -> None:
     except StopIteration:
         return
     closing.close()
+
+
+async def _read_capped(answer: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The whole decoded body, refused once it passes ``limit`` bytes (a gzip bomb stops there)."""
+    length = answer.content_length
+    if length is not None and length <= limit and "Content-Encoding" not in answer.headers:
+        return await answer.read()  # the common case: a small, plain body of known size
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in answer.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise APIResponseValidationError(
+                f"The API answered {answer.status} with a body larger than {limit:,} bytes "
+                "(max_response_size); it was not read further",
+                status_code=answer.status,
+                body=b"".join(chunks)[:1024],
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _with_authorization(request: Request) -> Mapping[str, str]:

@@ -1,40 +1,60 @@
-"""The API side of the emulator: the aiohttp.web handlers of the token and invoice endpoints."""
+"""The API side of the emulator: the aiohttp.web application and the path every request takes.
+
+An API request goes through, in this order:
+
+1. routing: an unknown path is a JSON 404, a known path with another method a JSON 405;
+2. authentication: without a valid, unexpired bearer token the answer is 401, before any
+   fault is drawn or any rate-limit token taken;
+3. the body is read whole (at most :data:`MAX_BODY_BYTES`, else a JSON 413);
+4. faults are drawn, then the rate limit is applied, then a fault drawn before the store;
+5. the operation's handler answers (validation, the store's rules);
+6. a successful answer may still be lost (reset after commit) or delayed (slow).
+
+Only answers sent are counted in the stats, under the route's path template.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-import attrs
 from aiohttp import web
 
 from .. import _json
-from .._errors import ValidationError
-from .._validation import validate_invoice
-from .._wire import python_names
 from ._admin import ADMIN_PREFIX, make_admin_app
-from ._config import EmulatorClient
+from ._answers import Answer, ApiError, error_answer
 from ._faults import Fault, retry_after_ms
+from ._routes import ROUTES, Call, Route
 from ._state import STATE, EmulatorState
-from ._store import Outcome
 
-__all__ = ["INVOICES_PATH", "TOKEN_PATH", "make_app"]
+__all__ = ["MAX_BODY_BYTES", "TOKEN_PATH", "make_app"]
 
 logger = logging.getLogger("fragment.testing")
 
 TOKEN_PATH = "/oauth2/token"
-INVOICES_PATH = "/invoices"
+MAX_BODY_BYTES = 1024 * 1024
+"""The largest request body accepted (1 MiB, aiohttp's default); a larger one gets 413."""
+
+_UNAUTHENTICATED = error_answer(
+    401,
+    "authentication_error",
+    "a valid, unexpired bearer token is required",
+    headers={"WWW-Authenticate": 'Bearer realm="fragment-emulator"'},
+)
+_TOO_LARGE = error_answer(
+    413, "request_too_large", f"the request body is larger than the emulator's limit of {MAX_BODY_BYTES} bytes"
+)
 
 
 def make_app(state: EmulatorState) -> web.Application:
-    """The emulator's application: the API's two endpoints, plus the admin surface under ``/_emulator/``."""
-    app = web.Application()
+    """The emulator's application: the API's endpoints, plus the admin surface under ``/_emulator/``."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_routing_errors])
     app[STATE] = state
     app.router.add_post(TOKEN_PATH, _token)
-    app.router.add_post(INVOICES_PATH, _create_invoice)
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, _handler(route))
     app.add_subapp(ADMIN_PREFIX, make_admin_app())
     app.on_shutdown.append(_wake_slow_answers)
     return app
@@ -44,24 +64,28 @@ async def _wake_slow_answers(app: web.Application) -> None:
     app[STATE].closing.set()
 
 
-@attrs.frozen
-class _Answer:
-    """An answer decided but not yet sent: a fault may still drop it."""
+@web.middleware
+async def _json_routing_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Answer the router's 404 and 405 in JSON, like every other error."""
+    try:
+        return await handler(request)
+    except web.HTTPMethodNotAllowed as exc:
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        message = f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
+        return _response(error_answer(405, "method_not_allowed", message, headers={"Allow": allowed}))
+    except web.HTTPNotFound:
+        return _response(error_answer(404, "not_found", f"no endpoint {request.method} {request.path}"))
 
-    status: int
-    body: bytes
-    headers: Mapping[str, str] | None = None
 
-
-def _error_answer(
-    status: int, kind: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
-) -> _Answer:
-    return _Answer(status, _json.dumps({"error": {"type": kind, "message": message, **extra}}), headers)
-
-
-def _send(state: EmulatorState, path: str, answer: _Answer) -> web.Response:
-    state.stats.answer(path, answer.status)
+def _response(answer: Answer) -> web.Response:
     return web.Response(body=answer.body, status=answer.status, content_type="application/json", headers=answer.headers)
+
+
+def _send(state: EmulatorState, path: str, answer: Answer) -> web.Response:
+    state.stats.answer(path, answer.status)
+    return _response(answer)
 
 
 def _drop_connection(request: web.Request) -> web.StreamResponse:
@@ -76,25 +100,30 @@ def _drop_connection(request: web.Request) -> web.StreamResponse:
     return web.Response(status=500)
 
 
+# --- the token endpoint --------------------------------------------------------------------
+
+
 async def _token(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
-    state.stats.request(TOKEN_PATH)
     return _send(state, TOKEN_PATH, await _token_answer(state, request))
 
 
-async def _token_answer(state: EmulatorState, request: web.Request) -> _Answer:
+async def _token_answer(state: EmulatorState, request: web.Request) -> Answer:
     client = state.tokens.authenticate(request.headers.get("Authorization"))
     if client is None:
-        return _error_answer(
+        return error_answer(
             401,
             "invalid_client",
             "client authentication failed: unknown client, wrong secret or no HTTP Basic credentials",
             headers={"WWW-Authenticate": 'Basic realm="fragment-emulator"'},
         )
-    form = await request.post()
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        return _TOO_LARGE
     grant_type = form.get("grant_type")
     if grant_type != "client_credentials":
-        return _error_answer(
+        return error_answer(
             400, "unsupported_grant_type", f"grant_type must be 'client_credentials', got {grant_type!r}"
         )
     token = state.tokens.issue(client)
@@ -106,95 +135,77 @@ async def _token_answer(state: EmulatorState, request: web.Request) -> _Answer:
         "token_type": "Bearer",
         "expires_in": int(lifetime) if lifetime.is_integer() else lifetime,
     }
-    return _Answer(200, _json.dumps(body), {"Cache-Control": "no-store"})
+    return Answer(200, _json.dumps(body), {"Cache-Control": "no-store"})
 
 
-async def _create_invoice(request: web.Request) -> web.StreamResponse:
+# --- the API's operations ------------------------------------------------------------------
+
+
+def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await _serve(request, route)
+
+    handle.__name__ = route.operation
+    return handle
+
+
+async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
     state = request.app[STATE]
-    state.stats.request(INVOICES_PATH)
-    # Read the whole body first: closing a socket with unread data would send an RST
-    # rather than the orderly close a reset fault is meant to produce.
-    raw = await request.read()
+    client = state.tokens.client_for(request.headers.get("Authorization"))
+    if client is None:
+        return _send(state, route.path, _UNAUTHENTICATED)
+    try:
+        # Read the whole body first: closing a socket with unread data would send an RST
+        # rather than the orderly close a reset fault is meant to produce.
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _send(state, route.path, _TOO_LARGE)
     draw = state.faults.draw()
 
     if state.bucket is not None:
         wait = state.bucket.take()
         if wait > 0:
             state.stats.fault(Fault.THROTTLED.value)
-            answer = _error_answer(
+            answer = error_answer(
                 429, "rate_limit_error", "rate limit exceeded", headers={"retry-after-ms": retry_after_ms(wait)}
             )
-            return _send(state, INVOICES_PATH, answer)
+            return _send(state, route.path, answer)
 
     if draw.before_commit is not None:
-        _count_fault(state, draw.before_commit)
+        _count_fault(state, draw.before_commit, route)
         if draw.before_commit is Fault.RESET_BEFORE_COMMIT:
             return _drop_connection(request)
-        return _send(state, INVOICES_PATH, _injected_error(state, draw.before_commit, draw.server_status))
+        return _send(state, route.path, _injected_error(state, draw.before_commit, draw.server_status))
 
-    client = state.tokens.client_for(request.headers.get("Authorization"))
-    if client is None:
-        answer = _error_answer(
-            401,
-            "authentication_error",
-            "a valid, unexpired bearer token is required",
-            headers={"WWW-Authenticate": 'Bearer realm="fragment-emulator"'},
-        )
-        return _send(state, INVOICES_PATH, answer)
-
-    answer = _validate_and_store(state, client, raw)
-    if answer.status == 400:
-        return _send(state, INVOICES_PATH, answer)  # nothing reached the store
+    call = Call(state.store, client.workspace_id, request.raw_path, request.query, body)
+    try:
+        answer = route.handle(call)
+    except ApiError as refusal:
+        answer = refusal.answer()
+    logger.debug("%s in workspace %r: %d", route.operation, client.workspace_id, answer.status)
+    if answer.status >= 300:
+        return _send(state, route.path, answer)  # nothing changed: there is no answer to lose
     if draw.reset_after_commit:
-        _count_fault(state, Fault.RESET_AFTER_COMMIT)
+        _count_fault(state, Fault.RESET_AFTER_COMMIT, route)
         return _drop_connection(request)
     if draw.slow:
-        _count_fault(state, Fault.SLOW)
+        _count_fault(state, Fault.SLOW, route)
         # Waiting on the shutdown event rather than sleeping lets the server stop at once.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(state.closing.wait(), timeout=state.faults.faults.slow_seconds)
-    return _send(state, INVOICES_PATH, answer)
+    return _send(state, route.path, answer)
 
 
-def _count_fault(state: EmulatorState, fault: Fault) -> None:
+def _count_fault(state: EmulatorState, fault: Fault, route: Route) -> None:
     state.stats.fault(fault.value)
-    logger.info("injecting %s into POST %s", fault.value, INVOICES_PATH)
+    logger.info("injecting %s into %s %s", fault.value, route.method, route.path)
 
 
-def _injected_error(state: EmulatorState, fault: Fault, server_status: int) -> _Answer:
+def _injected_error(state: EmulatorState, fault: Fault, server_status: int) -> Answer:
     retry_after = {"retry-after-ms": str(state.faults.faults.retry_after_ms)}
     if fault is Fault.RATE_LIMITED:
-        return _error_answer(429, "rate_limit_error", "injected rate limit", headers=retry_after)
+        return error_answer(429, "rate_limit_error", "injected rate limit", headers=retry_after)
     # A 503 says "come back soon", so it carries a retry-after; a 500 leaves the client to
     # its own backoff. That way both of the client's delay paths get exercised.
     headers = retry_after if server_status == 503 else None
-    return _error_answer(server_status, "api_error", "injected server error", headers=headers)
-
-
-def _validate_and_store(state: EmulatorState, client: EmulatorClient, raw: bytes) -> _Answer:
-    try:
-        body = _json.loads(raw)
-    except ValueError:
-        return _error_answer(400, "invalid_request_error", "the request body is not valid JSON")
-    if not isinstance(body, dict):
-        return _error_answer(
-            400, "invalid_request_error", f"the request body must be a JSON object, got {type(body).__name__}"
-        )
-    try:
-        # On the wire an amount is always a string: the int convenience is the SDK's.
-        params = validate_invoice(python_names(body), int_amounts=False)
-    except ValidationError as exc:
-        errors = [{"path": error.path, "message": error.message} for error in exc.errors]
-        return _error_answer(400, "validation_error", str(exc), errors=errors)
-
-    outcome, answer = state.store.create(client.workspace_id, params)
-    logger.debug("invoice %r in workspace %r: %s", params.invoice_id, client.workspace_id, outcome.name.lower())
-    if outcome is Outcome.CONFLICT:
-        return _error_answer(
-            409,
-            "conflict",
-            f"invoice {params.invoice_id!r} already exists with different content",
-            # A different invoice under a taken ID stays different: retrying cannot help.
-            headers={"x-should-retry": "false"},
-        )
-    return _Answer(outcome.value, answer)
+    return error_answer(server_status, "api_error", "injected server error", headers=headers)

@@ -1,126 +1,71 @@
-"""The emulator's invoices, kept per workspace and idempotent by ``invoice_id``."""
+"""The emulator's data: one :class:`Workspace` per client workspace, behind one lock."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from enum import Enum
-from typing import Any
+from typing import TypeVar
 
-import attrs
+from ._workspace import Table, Workspace, new_order
 
-from .. import _json
-from .._wire import model_to_dict
-from ..types import Data, DataLineItem, InvoiceCreateParams, InvoiceCreateResponse
+__all__ = ["Store"]
 
-__all__ = ["InvoiceStore", "Outcome"]
-
-
-class Outcome(Enum):
-    """What a create did to the store."""
-
-    CREATED = 201
-    REPLAYED = 200
-    """The same invoice was already stored: answered with the stored one."""
-    CONFLICT = 409
-    """Another invoice with this ``invoice_id`` is stored: nothing changed."""
-
-
-@attrs.frozen
-class _Stored:
-    params: InvoiceCreateParams
-    answer: bytes
-    """The JSON answer, encoded once: a replay answers byte for byte the same."""
+R = TypeVar("R")
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _line_item_id() -> str:
-    return f"li_{uuid.uuid4().hex}"
+def _random_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
 
 
-class InvoiceStore:
-    """Invoices keyed by ``(workspace_id, invoice_id)``; thread safe.
+class Store:
+    """Every workspace's resources; thread safe.
 
-    Answers are built from the SDK's own models and wire converter, so the emulator and the
-    client cannot disagree about wire names.
+    The server's handlers change it from the server's loop, and tests read it from their
+    own thread, so every access holds the lock. Workspaces never see each other: a request
+    only ever opens its client's workspace.
     """
 
     def __init__(
         self,
         *,
         clock: Callable[[], datetime] = _utc_now,
-        new_line_item_id: Callable[[], str] = _line_item_id,
+        new_id: Callable[[str], str] = _random_id,
     ) -> None:
         self._clock = clock
-        self._new_line_item_id = new_line_item_id
+        self._new_id = new_id
         self._lock = threading.Lock()
-        # A dict keeps insertion order, which is creation order across workspaces.
-        self._invoices: dict[tuple[str, str], _Stored] = {}
+        self._order = new_order()
+        self._workspaces: dict[str, Workspace] = {}
 
-    def create(self, workspace_id: str, params: InvoiceCreateParams) -> tuple[Outcome, bytes]:
-        """Store ``params`` unless its ID is taken; return the outcome and the JSON answer.
-
-        The answer of a conflict is empty: only the caller knows how to word the error.
-        """
-        key = (workspace_id, params.invoice_id)
+    @contextlib.contextmanager
+    def open(self, workspace_id: str) -> Iterator[Workspace]:
+        """Hold the lock and give the workspace (created empty on first use)."""
         with self._lock:
-            stored = self._invoices.get(key)
-            if stored is not None:
-                if stored.params == params:
-                    return Outcome.REPLAYED, stored.answer
-                return Outcome.CONFLICT, b""
-            answer = _json.dumps(model_to_dict(self._answer(workspace_id, params)))
-            self._invoices[key] = _Stored(params, answer)
-            return Outcome.CREATED, answer
+            workspace = self._workspaces.get(workspace_id)
+            if workspace is None:
+                workspace = Workspace(workspace_id, clock=self._clock, new_id=self._new_id, order=self._order)
+                self._workspaces[workspace_id] = workspace
+            yield workspace
 
-    def _answer(self, workspace_id: str, params: InvoiceCreateParams) -> InvoiceCreateResponse:
-        now = self._clock()
-        line_items = [
-            DataLineItem(
-                id=self._new_line_item_id(),
-                amount=item.amount,
-                currency_code=item.currency_code,
-                description=item.description,
-                product_id=item.product_id,
-                type=item.type,
-                user_id=item.user_id,
-            )
-            for item in params.line_items
-        ]
-        data = Data(
-            id=params.invoice_id,
-            created=now,
-            status="active",
-            version=1,
-            workspace_id=workspace_id,
-            line_items=line_items,
-            modified=now,
-        )
-        return InvoiceCreateResponse(data=data)
-
-    def invoices(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        """The stored invoices (the ``data`` objects, wire keys), in creation order.
-
-        ``workspace_id=None`` lists every workspace. Each call returns fresh dicts.
-        """
+    def records(self, table: Callable[[Workspace], Table[R]], workspace_id: str | None = None) -> list[R]:
+        """The records of one kind (``table`` picks it) in creation order; every workspace's when None."""
         with self._lock:
-            answers = [
-                stored.answer
-                for (workspace, _), stored in self._invoices.items()
-                if workspace_id is None or workspace == workspace_id
+            chosen = [
+                workspace
+                for workspace in self._workspaces.values()
+                if workspace_id is None or workspace.id == workspace_id
             ]
-        return [_json.loads(answer)["data"] for answer in answers]
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._invoices)
+            numbered = [entry for workspace in chosen for entry in table(workspace).numbered()]
+        return [record for _, record in sorted(numbered, key=lambda entry: entry[0])]
 
     def clear(self) -> None:
-        """Forget every invoice."""
+        """Forget everything."""
         with self._lock:
-            self._invoices.clear()
+            self._workspaces.clear()

@@ -20,8 +20,7 @@ LineItemType = Literal["payin", "payout"]
 class LineItem(Model):
     """One line of an invoice to create.
 
-    Construction does not validate; :meth:`AsyncFragment.invoices.create
-    <fragment.resources.invoices.AsyncInvoices.create>` checks every field before sending.
+    Construction does not validate; ``invoices.create`` checks every field before sending.
 
     .. versionadded:: 0.1.0
     """
