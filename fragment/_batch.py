@@ -3,10 +3,11 @@
 Inputs are pulled lazily, one per free slot, and checked only then, so memory grows with the
 concurrency and never with the input. Every input item yields exactly one
 :class:`BatchResult`, or the batch raises: it stops at once on a batch-wide condition
-(credentials refused, a host that cannot be reached), which every item would hit in turn. A create is idempotent by its resource's own key
-(``invoice_id``, ``external_id``, ``code``), which makes retries safe and lets the batch
-refuse a key it has already seen. All of a batch's attempts share one
-:class:`~fragment._pacing.RateController`, handed to each send explicitly.
+(credentials refused, a host that cannot be reached), which every item would hit in turn.
+A create is idempotent by its resource's own key (``invoice_id``, ``external_id``,
+``code``), which makes retries safe and lets the batch refuse a key it has already seen.
+All of a batch's attempts share one :class:`~fragment._pacing.RateController`, handed to
+each send explicitly.
 """
 
 from __future__ import annotations
