@@ -5,16 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._validation import validate_invoice
-from ._wire import params_to_wire, wire_converter
 
 
 def validate(cls: type, fields: Any, *, check_currency_codes: bool = True, int_amounts: bool = True) -> Any:
     return validate_invoice(fields, check_currency_codes=check_currency_codes, int_amounts=int_amounts)
 
 
-def to_wire(model: Any) -> dict[str, Any]:
-    return params_to_wire(model)
-
-
-def from_wire(cls: type, data: Any) -> Any:
-    return wire_converter.structure(data, cls)

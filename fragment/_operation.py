@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Async",
     "Blocking",
+    "Composite",
     "CreateMany",
     "CreateManyIter",
     "Endpoint",
@@ -45,6 +46,7 @@ __all__ = [
     "RequestOptions",
     "Resource",
     "Runner",
+    "composite",
     "operation",
 ]
 
@@ -417,3 +419,46 @@ class CreateManyIter(_BatchDescriptor[ParamsT, R]):
             return runner.iterate(lambda: iterator)
 
         return create_many_iter_blocking
+
+
+def composite(method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> Composite[P, R]:
+    """Declare a resource method built from other operations (``invoices.modify``), offered by both clients.
+
+    It is written once, as a coroutine method that calls the resource's async operations;
+    the blocking client runs it on its portal.
+    """
+    return Composite(method)
+
+
+class Composite(Generic[P, R]):
+    """A coroutine method of a resource, run on the portal by the blocking client."""
+
+    def __init__(self, method: Callable[..., Coroutine[Any, Any, R]]) -> None:
+        self._method = method
+        self.__name__ = method.__name__
+        self.__qualname__ = method.__qualname__
+        self.__doc__ = method.__doc__
+        signature = inspect.signature(method)
+        self.signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Composite[P, R]: ...
+    @overload
+    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> Callable[P, R]: ...
+    @overload
+    def __get__(self, instance: Resource[Async], owner: type[Any]) -> Callable[P, Coroutine[Any, Any, R]]: ...
+    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        runner = instance._runner
+        if runner is None:
+            return self._method.__get__(instance, owner)
+        # The method awaits the resource's operations: it runs on an async view of the resource.
+        bound = self._method.__get__(type(instance)(instance._client), owner)
+
+        def call_blocking(*args: Any, **kwargs: Any) -> R:
+            return runner.run(lambda: bound(*args, **kwargs))
+
+        call_blocking.__name__, call_blocking.__doc__ = self.__name__, self.__doc__
+        call_blocking.__signature__ = self.signature  # type: ignore[attr-defined]
+        return call_blocking

@@ -21,7 +21,6 @@ import attrs
 import cattrs
 
 from . import _json
-from ._bridge_tmp import from_wire
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -38,6 +37,7 @@ from ._errors import (
     UnprocessableEntityError,
 )
 from ._version import __version__
+from ._wire import from_wire
 
 __all__ = [
     "INITIAL_RETRY_DELAY",

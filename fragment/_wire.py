@@ -37,6 +37,7 @@ __all__ = [
     "make_wire_converter",
     "model_to_dict",
     "params_from_wire",
+    "key_in_path",
     "parse_timestamp",
     "to_wire",
     "unknown_field_message",
@@ -83,9 +84,15 @@ def make_wire_converter(*, forbid_extra_keys: bool = False, use_api_names: bool 
     """
     converter = make_converter()
 
+    def renames(cls: type) -> dict[str, str]:
+        return renames_of(cls) if use_api_names else {}
+
     def overrides(cls: type) -> dict[str, Any]:
-        renames = renames_of(cls) if use_api_names else {}
-        return {name: override(rename=wire) for name, wire in renames.items()}
+        return {name: override(rename=wire) for name, wire in renames(cls).items()}
+
+    def unstructure_fn(cls: type) -> Callable[[Any], dict[str, Any]]:
+        optional = [renames(cls).get(a.name, a.name) for a in attrs.fields(cls) if a.default is None]
+        return _leaving_out_nones(make_dict_unstructure_fn(cls, converter, **overrides(cls)), optional)
 
     converter.register_structure_hook_factory(
         attrs.has,
@@ -93,9 +100,7 @@ def make_wire_converter(*, forbid_extra_keys: bool = False, use_api_names: bool 
             cls, converter, _cattrs_forbid_extra_keys=forbid_extra_keys, **overrides(cls)
         ),
     )
-    converter.register_unstructure_hook_factory(
-        attrs.has, lambda cls: _unstructure_without_nones(cls, make_dict_unstructure_fn(cls, converter, **overrides(cls)))
-    )
+    converter.register_unstructure_hook_factory(attrs.has, unstructure_fn)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
     converter.register_structure_hook(float, _structure_number)
@@ -107,26 +112,21 @@ def make_wire_converter(*, forbid_extra_keys: bool = False, use_api_names: bool 
     return converter
 
 
-def _unstructure_without_nones(cls: type, unstructure: Callable[[Any], dict[str, Any]]) -> Callable[[Any], Any]:
-    """Leave out optional fields that are None: on the wire, None means "not sent"."""
-    optional = tuple(_wire_key(cls, a.name, unstructure) for a in attrs.fields(cls) if a.default is None)
+def _leaving_out_nones(
+    unstructure: Callable[[Any], dict[str, Any]], optional: list[str]
+) -> Callable[[Any], dict[str, Any]]:
+    """Leave out the ``optional`` keys whose value is None: on the wire, None means "not sent"."""
     if not optional:
         return unstructure  # most models: nothing to strip, no cost
 
     def unstructure_optional(model: Any) -> dict[str, Any]:
         result = unstructure(model)
         for key in optional:
-            if result.get(key, 0) is None:
+            if result[key] is None:
                 del result[key]
         return result
 
     return unstructure_optional
-
-
-def _wire_key(cls: type, name: str, unstructure: Callable[[Any], dict[str, Any]]) -> str:
-    # The generated function knows whether it renames; ask the table the same way it did.
-    del unstructure
-    return renames_of(cls).get(name, name)
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -207,7 +207,8 @@ def _structure_by_op(converter: Converter, value: Any, union: Any) -> Any:
     if not isinstance(value, Mapping):
         raise TypeError(f"expected an object, got {type(value).__name__}")
     variants = variants_by_op(union)
-    variant = variants.get(value.get("op"))  # type: ignore[arg-type]
+    op = value.get("op")
+    variant = variants.get(op) if isinstance(op, str) else None
     if variant is None:
         if union != DataDiff:
             raise ValueError(f"unknown op {value.get('op')!r}; expected one of {', '.join(variants)}")
@@ -276,7 +277,7 @@ def _rename(cls: type, body: Mapping[Any, Any], prefix: str, errors: list[FieldE
             if errors is None:
                 renamed[key] = value
             else:
-                errors.append(FieldError(f"{prefix}{key}", unknown_field_message(key, tuple(shape))))
+                errors.append(FieldError(prefix + key_in_path(key), unknown_field_message(key, tuple(shape))))
             continue
         name, nested, is_list = field
         path = f"{prefix}{name}"
@@ -294,14 +295,15 @@ def _rename_nested(target: Any, value: Any, prefix: str, errors: list[FieldError
     if attrs.has(target):
         return _rename(target, value, prefix, errors)
     variants = variants_by_op(target)
-    variant = variants.get(value.get("op"))
+    op = value.get("op")
+    variant = variants.get(op) if isinstance(op, str) else None
     if variant is not None:
         return _rename(variant, value, prefix, errors)
     # No (known) op: accept the keys of every operation; the validator reports the op.
     known = {key for cls in variants.values() for key in _wire_shape(cls)}
     if errors is not None:
         errors.extend(
-            FieldError(f"{prefix}{key}", unknown_field_message(key, tuple(sorted(known))))
+            FieldError(prefix + key_in_path(key), unknown_field_message(key, tuple(sorted(known))))
             for key in value
             if key not in known
         )
@@ -335,14 +337,28 @@ def _nested_model(tp: Any) -> tuple[Any, bool]:
     return None, False
 
 
+def key_in_path(key: object) -> str:
+    """A mapping key as it can be shown in a field path: short, printable, encodable as UTF-8."""
+    if type(key) is str and len(key) <= 100 and key.isprintable():
+        return key
+    if isinstance(key, str):
+        plain = str.__add__("", key)  # a str subclass may override every method used below
+        shown = repr(plain[:100])[1:-1]  # escapes what cannot be printed, lone surrogates included
+        return shown if len(plain) <= 100 else f"{shown}..."
+    return f"<{type(key).__name__} key>"
+
+
 def unknown_field_message(key: object, known: Sequence[str]) -> str:
     """"unknown field" with the closest of the ``known`` names, or the list of them."""
     if not isinstance(key, str):
         return f"unknown field; keys must be strings, got {type(key).__name__}"
     # Wire names (currencyCode) and other spellings compare best without case or separators.
     folded = {name.replace("_", "").lower(): name for name in known}
-    matches = difflib.get_close_matches(key.replace("_", "").replace("-", "").lower(), folded, n=1, cutoff=0.6)
-    return f"unknown field; did you mean {folded[matches[0]]!r}?" if matches else f"unknown field; expected one of {', '.join(known)}"
+    typed = str.__add__("", key)[:100].replace("_", "").replace("-", "").lower()
+    matches = difflib.get_close_matches(typed, folded, n=1, cutoff=0.6)
+    if matches:
+        return f"unknown field; did you mean {folded[matches[0]]!r}?"
+    return f"unknown field; expected one of {', '.join(known)}"
 
 
 # --- superseded helpers, kept while their callers move to the functions above ---------------

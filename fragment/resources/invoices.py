@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
 
-from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
-from ..types import InvoiceCreateParams, InvoiceCreateResponse, LineItem
+from .._errors import ConflictError
+from .._operation import Async, CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, composite, operation
+from ..types import (
+    InvoiceCreateParams,
+    InvoiceCreateResponse,
+    InvoiceListHistoryResponse,
+    InvoiceListResponse,
+    InvoiceRetrieveResponse,
+    InvoiceUpdateParams,
+    InvoiceUpdateResponse,
+    LineItem,
+    LineItemsUpdate,
+)
+from ..types.invoice_retrieve_response import Data as InvoiceWithBalances
+
+DEFAULT_MODIFY_ATTEMPTS = 5
 
 __all__ = ["Invoices"]
 
@@ -86,3 +100,100 @@ class Invoices(Resource[ModeT]):
         .. versionadded:: 0.1.0
         """,
     )
+
+    @operation("GET", "/invoices/{id}", response=InvoiceRetrieveResponse)
+    def retrieve(self, id: str, /, **options: Unpack[RequestOptions]) -> None:
+        """Get an invoice by ID, with its balances per currency and per user.
+
+        :param id: the invoice's ID (its ``invoice_id``).
+        :raises NotFoundError: no invoice has this ID.
+
+        .. versionadded:: 0.2.0
+        """
+
+    @operation("POST", "/invoices/{id}", body=InvoiceUpdateParams, response=InvoiceUpdateResponse, version_guarded=True)
+    def update(
+        self,
+        id: str,
+        /,
+        *,
+        line_items_update: Iterable[LineItemsUpdate | Mapping[str, Any]],
+        version: int,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Apply line item operations (add, update the amount, delete) to an invoice.
+
+        The update applies only if ``version`` is still the invoice's current version. If
+        another write came first, the API answers 409 and this raises
+        :class:`~fragment.ConflictError` at once: resending a stale version cannot succeed,
+        so it is not retried. :meth:`modify` re-reads and re-applies for you.
+
+        :param line_items_update: ``{"op": "add", ...line item fields}``,
+            ``{"op": "update", "id": ..., "amount": ...}`` or ``{"op": "delete", "id": ...}``
+            (or :class:`~fragment.types.LineItemAddOp` and its siblings).
+        :param version: the invoice's ``version`` as last read.
+        :raises ValidationError: an operation is invalid; nothing was sent.
+        :raises ConflictError: ``version`` is stale.
+
+        .. versionadded:: 0.2.0
+        """
+
+    @operation("GET", "/invoices", response=InvoiceListResponse)
+    def list(self, **options: Unpack[RequestOptions]) -> None:
+        """List every invoice of the workspace (the API does not paginate).
+
+        .. versionadded:: 0.2.0
+        """
+
+    @operation("GET", "/invoices/{id}/history", response=InvoiceListHistoryResponse)
+    def list_history(self, id: str, /, **options: Unpack[RequestOptions]) -> None:
+        """List an invoice's versions, oldest first, each with the cumulative diff since the first.
+
+        .. versionadded:: 0.2.0
+        """
+
+    @composite
+    async def modify(
+        self,
+        id: str,
+        /,
+        change: Callable[[InvoiceWithBalances], Iterable[LineItemsUpdate | Mapping[str, Any]]],
+        *,
+        max_attempts: int = DEFAULT_MODIFY_ATTEMPTS,
+        **options: Unpack[RequestOptions],
+    ) -> InvoiceUpdateResponse:
+        """Read an invoice, compute line item operations from it, and write them at its version.
+
+        ``change(invoice)`` gets the invoice as just retrieved and returns the operations
+        for :meth:`update`. If another writer changes the invoice in between (a version
+        conflict), the invoice is read again and ``change`` called again on the new state,
+        up to ``max_attempts`` reads in all; so no concurrent update is lost. ``change`` may
+        run several times: it should only compute, not act. If it returns no operation,
+        nothing is sent and the invoice as read is returned.
+
+        :raises ConflictError: still conflicting after ``max_attempts`` reads.
+
+        .. versionadded:: 0.2.0
+        """
+        invoices = self._async_view()
+        for attempt in range(1, max_attempts + 1):
+            current = (await invoices.retrieve(id, **options)).data
+            operations = list(change(current))
+            if not operations:
+                return InvoiceUpdateResponse(data=current)
+            try:
+                return await invoices.update(
+                    id, line_items_update=operations, version=_whole(current.version), **options
+                )
+            except ConflictError:
+                if attempt == max_attempts:
+                    raise
+        raise ValueError(f"max_attempts must be at least 1, got {max_attempts!r}")
+
+    def _async_view(self) -> Invoices[Async]:
+        return Invoices(self._client)
+
+
+def _whole(version: float) -> int:
+    """A version as the int the API counts in (the official model types it as float)."""
+    return int(version)

@@ -1,0 +1,179 @@
+"""Reading a request: its JSON body or query, checked by the SDK's own validator, in the store's terms.
+
+The emulator has no validator of its own. :func:`fragment._wire.params_from_wire` renames the
+wire keys to Python names and refuses a key the API does not use at that place (a snake_case
+``invoice_id`` where the API says ``invoiceId``); :func:`fragment._validation.validate` then
+checks every field exactly as the client does before sending. On the wire an amount is
+always a string, so the int convenience of Python callers is off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from multidict import MultiMapping
+
+from .. import _json
+from .._errors import FieldError, ValidationError
+from .._validation import validate
+from .._wire import params_from_wire
+from ..types import (
+    AllocationAddOp,
+    AllocationDeleteOp,
+    ExternalAccountCreateParams,
+    InvoiceCreateParams,
+    InvoiceUpdateParams,
+    LineItemAddOp,
+    LineItemDeleteOp,
+    LineItemUpdateOp,
+    ProductCreateParams,
+    TransactionCreateAllocationsParams,
+    TransactionCreateParams,
+    UserCreateParams,
+)
+from ..types import LineItem as CreateLineItem
+from ..types.transaction_create_params import Allocation
+from ._answers import ApiError
+from ._records import (
+    AccountRef,
+    AddAllocation,
+    AddLineItem,
+    AllocationOp,
+    DeleteAllocation,
+    DeleteLineItem,
+    LineItemOp,
+    NewAllocation,
+    NewExternalAccount,
+    NewLineItem,
+    NewProduct,
+    NewTransaction,
+    NewUser,
+    RoleRef,
+    UpdateLineItem,
+    UserRef,
+)
+
+__all__ = [
+    "allocation_operations",
+    "body",
+    "line_item_operations",
+    "new_account",
+    "new_line_items",
+    "new_product",
+    "new_transaction",
+    "new_user",
+    "no_query",
+    "query",
+]
+
+P = TypeVar("P")
+
+
+def body(params_cls: type[P], raw: bytes) -> P:
+    """The request body as ``params_cls``, or a 400 naming what is wrong."""
+    try:
+        decoded = _json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "invalid_request_error", "the request body is not valid JSON") from None
+    if not isinstance(decoded, dict):
+        message = f"the request body must be a JSON object, got {type(decoded).__name__}"
+        raise ApiError(400, "invalid_request_error", message)
+    return _checked(params_cls, decoded)
+
+
+def query(params_cls: type[P], values: MultiMapping[str]) -> P:
+    """The query string as ``params_cls``, or a 400; a parameter given twice is refused."""
+    repeated = sorted({key for key in values if len(values.getall(key)) > 1})
+    if repeated:
+        errors = [FieldError(key, "given more than once; give it once") for key in repeated]
+        raise ApiError(400, "validation_error", "; ".join(map(str, errors)), errors=errors)
+    return _checked(params_cls, dict(values))
+
+
+def no_query(values: MultiMapping[str]) -> None:
+    """Refuse any query parameter: only ``GET /transactions`` takes some."""
+    if values:
+        errors = [FieldError(key, "unknown query parameter; this endpoint takes none") for key in dict(values)]
+        raise ApiError(400, "validation_error", "; ".join(map(str, errors)), errors=errors)
+
+
+def _checked(params_cls: type[P], fields_on_wire: Mapping[str, Any]) -> P:
+    try:
+        fields = params_from_wire(params_cls, fields_on_wire)
+        return validate(params_cls, fields, check_currency_codes=True, int_amounts=False)
+    except ValidationError as exc:
+        raise ApiError(400, "validation_error", str(exc), errors=exc.errors) from None
+
+
+# --- validated params in the store's terms -------------------------------------------------
+
+
+def new_line_items(params: InvoiceCreateParams) -> tuple[NewLineItem, ...]:
+    """The line items of an invoice to create."""
+    return tuple(_new_line_item(item) for item in params.line_items)
+
+
+def line_item_operations(params: InvoiceUpdateParams) -> tuple[LineItemOp, ...]:
+    """The operations of an invoice update, in order."""
+    operations: list[LineItemOp] = []
+    for operation in params.line_items_update:
+        if isinstance(operation, LineItemAddOp):
+            operations.append(AddLineItem(_new_line_item(operation)))
+        elif isinstance(operation, LineItemUpdateOp):
+            operations.append(UpdateLineItem(operation.id, operation.amount))
+        elif isinstance(operation, LineItemDeleteOp):
+            operations.append(DeleteLineItem(operation.id))
+    return tuple(operations)
+
+
+def _new_line_item(item: CreateLineItem | LineItemAddOp) -> NewLineItem:
+    return NewLineItem(item.amount, item.currency_code, item.description, item.product_id, item.type, item.user_id)
+
+
+def new_product(params: ProductCreateParams) -> NewProduct:
+    """A product to create; absent role lists are empty."""
+    return NewProduct(
+        params.code,
+        params.description,
+        tuple(RoleRef(ref.id, ref.name) for ref in params.paid_by_roles or ()),
+        tuple(RoleRef(ref.id, ref.name) for ref in params.paid_to_roles or ()),
+    )
+
+
+def new_user(params: UserCreateParams) -> NewUser:
+    """A user to create."""
+    return NewUser(params.external_id, params.role)
+
+
+def new_account(params: ExternalAccountCreateParams) -> NewExternalAccount:
+    """An external account to create."""
+    return NewExternalAccount(params.external_id, params.name)
+
+
+def new_transaction(params: TransactionCreateParams) -> NewTransaction:
+    """A transaction to create."""
+    return NewTransaction(
+        account=AccountRef(params.account.id, params.account.external_id),
+        allocations=tuple(_new_allocation(allocation) for allocation in params.allocations),
+        amount=params.amount,
+        currency=params.currency,
+        external_id=params.external_id,
+        posted=params.posted,
+    )
+
+
+def allocation_operations(params: TransactionCreateAllocationsParams) -> tuple[AllocationOp, ...]:
+    """The operations of an allocation change, in order."""
+    operations: list[AllocationOp] = []
+    for operation in params.allocation_updates:
+        if isinstance(operation, AllocationAddOp):
+            operations.append(AddAllocation(_new_allocation(operation)))
+        elif isinstance(operation, AllocationDeleteOp):
+            operations.append(DeleteAllocation(operation.id))
+    return tuple(operations)
+
+
+def _new_allocation(allocation: Allocation | AllocationAddOp) -> NewAllocation:
+    user = allocation.user
+    return NewAllocation(allocation.amount, allocation.invoice_id, allocation.type, UserRef(user.id, user.external_id))
