@@ -1,6 +1,29 @@
 """An async-first Python SDK for Fragment's billing API.
 
 >>> from fragment import AsyncFragment, Fragment  # doctest: +SKIP
+
+Which module owns what (all private but this one, ``types`` and ``testing``):
+
+==========================  =====================================================================
+``__init__.py``             the public names, re-exported
+``types/``                  the models: frozen attrs classes, no I/O
+``_wire.py``                the one cattrs converter: Python names <-> wire names, per class
+``_validation.py``          the one validator of every request (the emulator uses it too)
+``_operation.py``           how an operation is declared once and offered by both clients
+``resources/``              one module per resource; each operation one declaration
+``_protocol.py``            pure: status -> exception, answers -> models, the retry state machine
+``_auth.py``                OAuth2: the token request, its answer, the token cache
+``_transport.py``           the transport seam, and the only aiohttp client code
+``_client.py``              ``AsyncFragment``: configuration and the driver of the state machine
+``_sync.py``                ``Fragment``: the blocking facade on anyio's portal
+``_batch.py``               the bounded batch runner, generic over any create
+``_pacing.py``              the batch's rate controller, passed to the driver explicitly
+``_wait.py``                how long retries wait, and the testing switch behind it
+``_errors.py``              the exception hierarchy, drawn as a tree
+``_json.py``, ``_logging.py``  the JSON codec; the ``fragment`` logger
+``testing/``                the emulator (aiohttp.web), a mock transport, the pytest plugin
+``_cli/``                   the ``fragment`` command line
+==========================  =====================================================================
 """
 
 from ._batch import BatchResult
@@ -24,7 +47,9 @@ from ._errors import (
     ValidationError,
 )
 from ._logging import setup_logging as _setup_logging
+from ._operation import RequestOptions
 from ._sync import Fragment
+from ._transport import AiohttpTransport, Request, Response, Transport
 from ._version import __version__
 
 __all__ = [
@@ -33,6 +58,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AsyncFragment",
     "AuthenticationError",
     "BadRequestError",
@@ -45,6 +71,10 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "Request",
+    "RequestOptions",
+    "Response",
+    "Transport",
     "UnprocessableEntityError",
     "ValidationError",
     "__version__",

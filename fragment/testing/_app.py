@@ -24,9 +24,9 @@ from aiohttp import web
 
 from .. import _json
 from ._admin import ADMIN_PREFIX, make_admin_app
-from ._answers import Answer, ApiError, error_answer
+from ._answers import Answer, error_answer
 from ._faults import Fault, retry_after_ms
-from ._routes import ROUTES, Call, Route
+from ._routes import ROUTES, Route
 from ._state import STATE, EmulatorState
 
 __all__ = ["MAX_BODY_BYTES", "TOKEN_PATH", "make_app"]
@@ -177,11 +177,7 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
             return _drop_connection(request)
         return _send(state, route.path, _injected_error(state, draw.before_commit, draw.server_status))
 
-    call = Call(state.store, client.workspace_id, request.raw_path, request.query, body)
-    try:
-        answer = route.handle(call)
-    except ApiError as refusal:
-        answer = refusal.answer()
+    answer = route.respond(state.store, client.workspace_id, request.raw_path, request.query, body)
     logger.debug("%s in workspace %r: %d", route.operation, client.workspace_id, answer.status)
     if answer.status >= 300:
         return _send(state, route.path, answer)  # nothing changed: there is no answer to lose

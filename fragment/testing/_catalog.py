@@ -11,7 +11,16 @@ from collections.abc import Sequence
 
 from .._errors import FieldError
 from ._answers import ApiError
-from ._records import AccountRecord, NewExternalAccount, NewProduct, NewUser, ProductRecord, RoleRecord, RoleRef, UserRecord
+from ._records import (
+    AccountRecord,
+    NewExternalAccount,
+    NewProduct,
+    NewUser,
+    ProductRecord,
+    RoleRecord,
+    RoleRef,
+    UserRecord,
+)
 from ._workspace import Outcome, Workspace
 
 __all__ = ["create_account", "create_product", "create_role", "create_user", "get_product"]

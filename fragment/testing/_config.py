@@ -27,13 +27,15 @@ def _positive(instance: object, attribute: attrs.Attribute[Any], value: object) 
 
 @attrs.frozen
 class Faults:
-    """Which failures the emulator injects into ``POST /invoices``, and how often.
+    """Which failures the emulator injects into the API's requests, and how often.
 
-    Each probability is drawn independently for every request from ``random.Random(seed)``,
-    so a run with the same seed and the same request order injects the same faults. When
+    Every request to one of the API's 18 operations draws, once it is authenticated and its
+    body read (not the token endpoint, the admin paths, a 401 or a 413). Each probability is
+    drawn independently from ``random.Random(seed)``, so a run with the same seed and the
+    same request order injects the same faults. When
     several are drawn for one request, the first in this order wins: ``server_error``,
     ``rate_limited``, ``reset_before_commit``; ``reset_after_commit`` and ``slow`` apply to
-    requests that got as far as storing the invoice.
+    requests that succeeded (a 2xx answer: a write is then stored).
 
     .. versionadded:: 0.1.0
     """
@@ -43,11 +45,11 @@ class Faults:
     rate_limited: float = attrs.field(default=0.0, validator=_probability)
     """Answer 429 with a ``retry-after-ms`` header without storing."""
     reset_before_commit: float = attrs.field(default=0.0, validator=_probability)
-    """Close the connection without an answer and without storing the invoice."""
+    """Close the connection without an answer and without doing anything."""
     reset_after_commit: float = attrs.field(default=0.0, validator=_probability)
-    """Store the invoice, then close the connection: the client never sees the answer."""
+    """Do the request (a write is stored), then close the connection: the client never sees the answer."""
     slow: float = attrs.field(default=0.0, validator=_probability)
-    """Store the invoice, then wait ``slow_seconds`` before answering."""
+    """Do the request, then wait ``slow_seconds`` before answering."""
     slow_seconds: float = attrs.field(default=2.0, validator=_non_negative)
     """How long a slow answer takes; pick more than the client's timeout to make it time out."""
     retry_after_ms: int = attrs.field(default=50, validator=_non_negative)
@@ -63,7 +65,7 @@ class Faults:
 
 @attrs.frozen
 class RateLimit:
-    """A token bucket in front of ``POST /invoices``: ``rate`` requests per second, bursts of ``burst``.
+    """A token bucket in front of the API's operations: ``rate`` requests per second, bursts of ``burst``.
 
     A request finding the bucket empty is answered 429 with the ``retry-after-ms`` after
     which a token will be available.
@@ -89,7 +91,7 @@ class EmulatorClient:
     client_secret: str = attrs.field(repr=False)
     """The OAuth2 client secret (never shown in reprs or logs)."""
     workspace_id: str = "ws_test"
-    """The workspace this client's invoices belong to."""
+    """The workspace this client's requests act on (invoices, transactions, ...)."""
 
 
 DEFAULT_CLIENT = EmulatorClient("test-client", "test-secret", "ws_test")

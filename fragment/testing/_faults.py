@@ -41,7 +41,7 @@ class FaultDraw:
 
 
 class FaultInjector:
-    """Draws the faults of each ``POST /invoices`` from ``random.Random(faults.seed)``.
+    """Draws the faults of each authenticated API request from ``random.Random(faults.seed)``.
 
     Every request draws all five probabilities in a fixed order, whatever it ends up doing,
     so the sequence of faults depends only on the seed and the order of requests. Thread

@@ -178,7 +178,9 @@ def _diff_entry(entry: DiffEntry) -> history_models.DataDiff:
     if isinstance(entry, Added):
         return history_models.DataDiffAddDiffEntry(item=_line_item(entry.item))
     if isinstance(entry, Changed):
-        return history_models.DataDiffUpdateDiffEntry(id=entry.id, old_amount=entry.old_amount, new_amount=entry.new_amount)
+        return history_models.DataDiffUpdateDiffEntry(
+            id=entry.id, old_amount=entry.old_amount, new_amount=entry.new_amount
+        )
     return history_models.DataDiffDeleteDiffEntry(item=_line_item(entry.item))
 
 
@@ -211,4 +213,3 @@ def stored(store: Store, kind: str, workspace_id: str | None = None) -> list[Wir
     """The stored resources of one kind, as the API shows them, in creation order."""
     chosen = KINDS[kind]
     return [chosen.render(record) for record in store.records(chosen.table, workspace_id)]
-

@@ -15,9 +15,10 @@ from aiohttp import web
 from ._app import TOKEN_PATH, make_app
 from ._config import EmulatorClient, Faults, RateLimit, as_clients
 from ._faults import FaultInjector, TokenBucket
+from ._render import stored
 from ._state import EmulatorState
 from ._stats import Stats, StatsRecorder
-from ._store import InvoiceStore
+from ._store import Store
 from ._tokens import TokenIssuer
 
 __all__ = ["ClientOptions", "Emulator"]
@@ -52,8 +53,9 @@ class Emulator:
         ``test-secret`` in workspace ``ws_test``. The first one is the default client.
     :param token_lifetime: seconds an access token stays valid (fractions allowed, to test
         token refresh).
-    :param faults: failures to inject into ``POST /invoices``; none by default.
-    :param rate_limit: a token bucket in front of ``POST /invoices``; none by default.
+    :param faults: failures to inject into the API's requests (all 18 operations, not the
+        token endpoint); none by default.
+    :param rate_limit: a token bucket in front of the API's requests; none by default.
 
     .. versionadded:: 0.1.0
     """
@@ -73,7 +75,7 @@ class Emulator:
         self._clients = as_clients(clients)
         self._state = EmulatorState(
             tokens=TokenIssuer(self._clients, token_lifetime),
-            store=InvoiceStore(),
+            store=Store(),
             stats=StatsRecorder(),
             faults=FaultInjector(faults),
             bucket=TokenBucket(rate_limit) if rate_limit is not None else None,
@@ -138,8 +140,8 @@ class Emulator:
     def in_thread(self) -> Iterator[Emulator]:
         """Serve from a daemon thread with its own event loop, for synchronous code.
 
-        Yields this emulator, running. :meth:`invoices`, :attr:`stats` and :meth:`reset` are
-        safe to call from the calling thread meanwhile.
+        Yields this emulator, running. :meth:`invoices` (and the other accessors), :attr:`stats`
+        and :meth:`reset` are safe to call from the calling thread meanwhile.
         """
         if self._runner is not None:
             raise RuntimeError("this Emulator is already running")
@@ -214,11 +216,47 @@ class Emulator:
     # -- for assertions ---------------------------------------------------------------------
 
     def invoices(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        """The stored invoices as the API answered them (the ``data`` objects, wire keys).
+        """The stored invoices as the API shows them (the ``data`` objects, wire keys).
 
-        In creation order; ``workspace_id=None`` lists every workspace.
+        Each at its current version, in creation order; ``workspace_id=None`` lists every
+        workspace.
         """
-        return self._state.store.invoices(workspace_id)
+        return stored(self._state.store, "invoices", workspace_id)
+
+    def products(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
+        """The stored products, as :meth:`invoices` gives invoices.
+
+        .. versionadded:: 0.2.0
+        """
+        return stored(self._state.store, "products", workspace_id)
+
+    def roles(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
+        """The stored roles, as :meth:`invoices` gives invoices.
+
+        .. versionadded:: 0.2.0
+        """
+        return stored(self._state.store, "roles", workspace_id)
+
+    def users(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
+        """The stored users, as :meth:`invoices` gives invoices.
+
+        .. versionadded:: 0.2.0
+        """
+        return stored(self._state.store, "users", workspace_id)
+
+    def external_accounts(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
+        """The stored external accounts, as :meth:`invoices` gives invoices.
+
+        .. versionadded:: 0.2.0
+        """
+        return stored(self._state.store, "external_accounts", workspace_id)
+
+    def transactions(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
+        """The stored transactions (allocations and ``version`` as they are now), as :meth:`invoices` gives invoices.
+
+        .. versionadded:: 0.2.0
+        """
+        return stored(self._state.store, "transactions", workspace_id)
 
     @property
     def stats(self) -> Stats:
@@ -235,7 +273,7 @@ class Emulator:
         self._state.faults.configure(faults)
 
     def reset(self) -> None:
-        """Forget every stored invoice and count and restart the faults from their seed.
+        """Forget every stored resource and count and restart the faults from their seed.
 
         Issued tokens stay valid, so clients keep working across a reset.
         """

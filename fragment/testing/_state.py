@@ -9,7 +9,7 @@ from aiohttp import web
 
 from ._faults import FaultInjector, TokenBucket
 from ._stats import StatsRecorder
-from ._store import InvoiceStore
+from ._store import Store
 from ._tokens import TokenIssuer
 
 __all__ = ["STATE", "EmulatorState"]
@@ -20,7 +20,7 @@ class EmulatorState:
     """The emulator's state; every part a test's thread may touch is thread safe."""
 
     tokens: TokenIssuer
-    store: InvoiceStore
+    store: Store
     stats: StatsRecorder
     faults: FaultInjector
     bucket: TokenBucket | None = None
@@ -28,7 +28,7 @@ class EmulatorState:
     """Set when the server shuts down, so that slow answers stop waiting (server loop only)."""
 
     def reset(self) -> None:
-        """Forget every invoice and count, and restart the faults from their seed.
+        """Forget every stored resource and count, and restart the faults from their seed.
 
         Issued tokens stay valid: clients keep theirs across a reset.
         """

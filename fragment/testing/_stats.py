@@ -16,16 +16,20 @@ __all__ = ["Stats", "StatsRecorder"]
 class Stats:
     """What the emulator has seen since it started (or since its last reset).
 
-    Only the API paths are counted, never the admin ones, so looking does not change what
-    is seen.
+    Requests are counted when they are answered, under the path template of their route
+    (``"/invoices"``, ``"/invoices/{id}"``, ``"/oauth2/token"``; the GET and the POST of one
+    path share its count), so ``requests[path]`` is always the sum of ``statuses[path]``. A
+    request that got no answer (a dropped connection, a client that gave up) shows in
+    :attr:`faults` only. The admin paths and paths the API does not have are not counted,
+    so looking does not change what is seen.
 
     .. versionadded:: 0.1.0
     """
 
     requests: Mapping[str, int] = attrs.field(factory=dict)
-    """Requests received per path (``"/invoices"``, ``"/oauth2/token"``), answered or not."""
+    """Requests answered per path template."""
     statuses: Mapping[str, Mapping[int, int]] = attrs.field(factory=dict)
-    """Answers sent per path and status; a dropped connection has no status."""
+    """Answers sent per path template and status."""
     faults: Mapping[str, int] = attrs.field(factory=dict)
     """Faults injected per kind: ``server_error``, ``rate_limited``, ``reset_before_commit``,
     ``reset_after_commit``, ``slow`` and ``throttled`` (the :class:`RateLimit` bucket)."""
@@ -56,14 +60,10 @@ class StatsRecorder:
         self._faults: Counter[str] = Counter()
         self._tokens_issued = 0
 
-    def request(self, path: str) -> None:
-        """Count a request received on ``path``."""
+    def answer(self, path: str, status: int) -> None:
+        """Count a request answered on ``path`` (a route's template) with ``status``."""
         with self._lock:
             self._requests[path] += 1
-
-    def answer(self, path: str, status: int) -> None:
-        """Count an answer sent on ``path``."""
-        with self._lock:
             self._statuses.setdefault(path, Counter())[status] += 1
 
     def fault(self, kind: str) -> None:

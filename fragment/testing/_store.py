@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from ._workspace import Table, Workspace, new_order
+from ._workspace import Identified, Table, Workspace, new_order
 
 __all__ = ["Store"]
 
-R = TypeVar("R")
+R = TypeVar("R", bound=Identified)
 
 
 def _utc_now() -> datetime:

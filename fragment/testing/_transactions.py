@@ -120,9 +120,7 @@ def update_allocations(
     if errors:
         raise ApiError.invalid_reference(errors)
     _check_fits(record.amount, allocations, "allocation_updates")
-    updated = attrs.evolve(
-        record, allocations=tuple(allocations), version=record.version + 1, modified=workspace.now()
-    )
+    updated = attrs.evolve(record, allocations=tuple(allocations), version=record.version + 1, modified=workspace.now())
     workspace.transactions.put(updated)
     return updated
 

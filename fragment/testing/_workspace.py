@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import itertools
-from enum import IntEnum
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from enum import IntEnum
 from typing import Generic, Protocol, TypeVar
 
 from ._records import AccountRecord, InvoiceRecord, ProductRecord, RoleRecord, TransactionRecord, UserRecord
 
-__all__ = ["Outcome", "Table", "Workspace", "new_order"]
+__all__ = ["Identified", "Outcome", "Table", "Workspace", "new_order"]
 
 
-class _Identified(Protocol):
+class Identified(Protocol):
+    """A stored record: it has a generated ``id``."""
+
     @property
     def id(self) -> str: ...
 
 
-R = TypeVar("R", bound=_Identified)
+R = TypeVar("R", bound=Identified)
 
 
 class Outcome(IntEnum):
