@@ -20,12 +20,12 @@ import attrs
 
 from . import _json, _wait
 from ._auth import Credentials, TokenCache, decode_token_response
-from ._bridge_tmp import validate
 from ._errors import APIConnectionError, FieldError, FragmentError, ValidationError
 from ._logging import logger
 from ._operation import Async, Operation, RequestOptions
 from ._protocol import USER_AGENT, Attempts, Fail, RefreshToken, Succeed, check_transport_security, decode_response
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport, Request, Response, Transport
+from ._validation import validate
 from ._wire import to_wire
 from .resources import RESOURCES
 

@@ -1,25 +1,34 @@
-"""The ``fragment`` logger, switched on by ``FRAGMENT_LOG=info|debug``."""
+"""The ``fragment`` logger, switched on by ``FRAGMENT_LOG=info|debug`` (or a command line's ``--log-level``)."""
 
 from __future__ import annotations
 
 import logging
 import os
 
-__all__ = ["logger", "setup_logging"]
+__all__ = ["LOG_LEVELS", "logger", "setup_logging"]
 
 logger = logging.getLogger("fragment")
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+"""The level names :func:`setup_logging` takes, quietest last."""
 
-def setup_logging() -> None:
-    """Attach a stderr handler at the level named by ``FRAGMENT_LOG``, if it names one.
 
-    Without the variable the library only emits records; configuring output is the
-    application's business.
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler :func:`setup_logging` attaches; its own class, so it is attached only once."""
+
+
+def setup_logging(level: str | None = None) -> None:
+    """Send the ``fragment`` logger's records (the emulator's too) to stderr at ``level``.
+
+    Without ``level``, the level named by ``FRAGMENT_LOG``, if it names one; without either
+    the library only emits records, and configuring output is the application's business.
+    Calling it again changes the level without adding a second handler.
     """
-    level = {"debug": logging.DEBUG, "info": logging.INFO}.get(os.environ.get("FRAGMENT_LOG", "").lower())
-    if level is None or logger.handlers:
+    name = (level or os.environ.get("FRAGMENT_LOG", "")).lower()
+    if name not in LOG_LEVELS:
         return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(level)
+    if not any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(name.upper())

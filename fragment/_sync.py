@@ -1,21 +1,18 @@
 """Fragment: the blocking facade over :class:`~fragment.AsyncFragment`. The only module that touches anyio's portal.
 
-No operation is written here. Each ``Fragment`` owns one :class:`anyio.from_thread.BlockingPortal`
-running in a daemon thread, and every blocking method runs the async client's own coroutine on
-it. A method reaches the facade through one declarative line in a ``Sync*`` resource class::
+No operation is written here. A ``Fragment`` carries the async client's own resource classes in
+blocking mode (``Invoices[Blocking]``, see :mod:`fragment._operation`): each of their methods
+hands the async client's coroutine to the client's runner, which runs it on an anyio
+:class:`~anyio.from_thread.BlockingPortal` and blocks until it is done.
 
-    create = blocking(AsyncInvoices.create)
-
-:class:`blocking` and :class:`blocking_iter` are ParamSpec-typed descriptors, so type checkers see
-the async method's exact parameters with a plain return type (a ``functools.partial`` or a
-``__getattr__`` proxy would lose the signature).
-
-Lifetimes: the portal thread is started on first use, under a lock, and kept until ``close()``;
-it is built on an :class:`contextlib.ExitStack` so that a half-started portal is undone. A client
-that is never closed is closed through its portal by a :func:`weakref.finalize` (at garbage
-collection or at interpreter exit), so it neither hangs the interpreter nor leaves an unclosed
-aiohttp session behind. After :func:`os.fork` the child drops the parent's portal and session
-without touching them and starts its own on its next call.
+Lifetimes. A client and its ``with_options`` copies (a family) share one portal, started by
+:func:`anyio.from_thread.start_blocking_portal` (a daemon thread named ``fragment-portal``) on
+their first call and kept until :meth:`Fragment.close`. Its shutdown steps are registered on an
+:class:`contextlib.ExitStack` as they are set up, and the stack is kept only once the setup has
+fully succeeded. A family that is never closed is closed by a :func:`weakref.finalize` on its
+runner (at garbage collection or interpreter exit), never by ``__del__``. After :func:`os.fork`
+an at-fork hook makes the child drop the parent's portal and connections without touching them;
+its next call starts its own.
 """
 
 from __future__ import annotations
@@ -27,259 +24,294 @@ import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from concurrent.futures import Future
+from concurrent.futures import CancelledError as FutureCancelledError
+from concurrent.futures import Future, wait
 from contextlib import ExitStack
-from typing import Any, Concatenate, Final, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Final, Generic, ParamSpec, TypeVar
 
-import aiohttp
 import anyio
-from anyio.from_thread import BlockingPortal
+import anyio.abc
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._client import AsyncFragment
-from .resources.invoices import AsyncInvoices
+from .resources import RESOURCES
 
-__all__ = ["Fragment", "SyncInvoices", "blocking", "blocking_iter"]
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ._operation import Blocking
+    from .resources.invoices import Invoices
+
+__all__ = ["Fragment"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 S = TypeVar("S")
-AsyncResourceT = TypeVar("AsyncResourceT")
+
+PORTAL_THREAD_NAME: Final = "fragment-portal"
+"""The name of every client's portal thread (in thread dumps and debuggers)."""
+
+_CANCEL_CHECK_SECONDS: Final = 0.1
+"""How often a call made inside a running event loop looks whether its task was cancelled."""
+
+
+class _Portal:
+    """A started portal: its thread, and the family's tasks running in it.
+
+    The shutdown cancels those tasks and waits for them to end before it closes the
+    connections, and stops the portal last. Stopping it first would let a batch's workers
+    (plain asyncio tasks, cancelled by the batch's own clean-up) send once more on a session
+    opened after the close, that nobody closes ("Unclosed client session" at exit).
+    """
+
+    def __init__(self, portal: BlockingPortal, thread: int) -> None:
+        self.portal = portal
+        self.thread = thread
+        """The ident of the portal's thread."""
+        self._tasks: set[_Task[Any]] = set()
+        self._closing = False
+        self._idle: anyio.Event | None = None
+
+    def start(self, function: Callable[[], Awaitable[R]]) -> tuple[Future[R], _Task[R]]:
+        """Start ``function()`` as a task of the portal: its future, and the task (to cancel it)."""
+        task = _Task(function)
+        try:
+            return self.portal.start_task_soon(self._run, task), task
+        except RuntimeError:  # the portal has stopped since the caller got it
+            raise _closed_error() from None
+
+    def call(self, function: Callable[[], Awaitable[R]]) -> R:
+        """Run ``function()`` as a task of the portal and wait for its outcome."""
+        return _outcome(self.start(function)[0])
+
+    def start_pump(self, open_iterator: Callable[[], AsyncIterator[T]]) -> tuple[Future[None], _Pump[T]]:
+        """Start a :class:`_Pump` over the async iterator made by ``open_iterator``: its future, and the pump."""
+        try:
+            finished, pump = self.portal.start_task(self._run_pump, open_iterator)
+        except RuntimeError:  # the portal has stopped since the caller got it
+            raise _closed_error() from None
+        return finished, pump
+
+    async def _run_pump(
+        self, open_iterator: Callable[[], AsyncIterator[T]], *, task_status: anyio.abc.TaskStatus[_Pump[T]]
+    ) -> None:
+        if self._closing:  # raised by start_task(), like a refusal of start_task_soon()
+            raise _closed_error()
+        pump = _Pump(open_iterator)  # made here: its cancel scope and event belong to this loop
+        task_status.started(pump)
+        await self._run(_Task(pump.run))
+
+    async def _run(self, task: _Task[R]) -> R:
+        if self._closing:
+            raise _closed_error()
+        self._tasks.add(task)
+        try:
+            return await task.run()
+        finally:
+            self._tasks.discard(task)
+            if not self._tasks and self._idle is not None:
+                self._idle.set()
+
+    async def shut_down(self, client: AsyncFragment) -> None:
+        """Cancel the family's tasks, wait for them to end, close the client's connections, stop the portal."""
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            self._idle = anyio.Event()
+            await self._idle.wait()
+        try:
+            await client.close()
+        finally:
+            await self.portal.stop(cancel_remaining=True)
 
 
 class _Runtime:
-    """The portal thread and the root async client shared by a :class:`Fragment` and its copies.
+    """The portal of one client family in this process, and the root async client it closes.
 
-    One per client family and process: ``with_options`` copies share it, a forked child resets
-    it. It holds no reference to any :class:`Fragment` (nor to their :class:`_Lifetime`), so
-    the finalizer that closes it runs when the last of them goes.
+    It holds no reference to the family's :class:`_Runner`, so the finalizer attached to the
+    runner can close it.
     """
 
     def __init__(self, client: AsyncFragment) -> None:
         self.client = client
-        """The root client: closing it closes the connection pool its copies share."""
+        """The root client: closing it closes the connections its copies share."""
         self._lock = threading.Lock()
-        self._pid = os.getpid()
-        self._portal: BlockingPortal | None = None
-        self._thread: threading.Thread | None = None
+        self._portal: _Portal | None = None
         self._stack: ExitStack | None = None
         self._closed = False
         _RUNTIMES.add(self)
 
     @property
-    def thread(self) -> threading.Thread | None:
-        """The portal's thread while it runs."""
-        return self._thread
+    def closed(self) -> bool:
+        """Whether the family was closed (explicitly, or by its finalizer)."""
+        return self._closed
 
-    def run(self, open_call: Callable[[], Awaitable[R]]) -> R:
-        """Run the awaitable made by ``open_call`` on the portal and return its result.
-
-        Its exception is re-raised as is: the very object the coroutine raised.
-        """
-        portal = self._portal_for_call()
-        call = _Call(open_call)
-        try:
-            return portal.start_task_soon(call.run).result()
-        except BaseException as exc:
-            if not isinstance(exc, Exception):
-                # Ctrl-C (or SystemExit) in this thread: stop the call in the portal too rather
-                # than leaving it running unseen. Not an Exception: those are the call's own.
-                with contextlib.suppress(RuntimeError):  # the portal was closed meanwhile
-                    portal.call(call.cancel)
-            raise
-
-    def iterate(self, open_iterator: Callable[[], AsyncIterator[T]], keepalive: object) -> Generator[T, None, None]:
-        """Pull the items of the async iterator made by ``open_iterator`` through the portal.
-
-        The generator holds ``keepalive`` (the client's lifetime) until it is closed.
-        """
-        portal = self._portal_for_call()
-        pump: _Pump[T] = portal.call(_Pump, open_iterator)
-        finished = portal.start_task_soon(pump.run)
-        try:
-            while True:
-                item = portal.call(pump.next)
-                if isinstance(item, _End):
-                    break
-                yield item
-            finished.result()  # the async iterator's own exception, unchanged
-        finally:
-            if self._on_portal_thread():  # the garbage collector closed the iterator on the portal thread
-                pump.abandon()
-            else:
-                with contextlib.suppress(RuntimeError):  # the portal was closed meanwhile
-                    portal.call(pump.stop)
-
-    def _portal_for_call(self) -> BlockingPortal:
-        if self._pid != os.getpid():
-            self.after_fork()
+    def portal(self) -> _Portal:
+        """The portal for a call from this thread; the first call starts it."""
         portal = self._portal
-        if portal is not None:
-            if self._on_portal_thread():
-                raise RuntimeError(
-                    "a blocking Fragment method was called from the client's own portal thread "
-                    "(from a coroutine or callback running in its event loop), which would deadlock; "
-                    "await the AsyncFragment method there instead"
-                )
-            return portal
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("this Fragment is closed; create a new one")
-            if self._portal is None:
-                self._portal = self._start()
-            return self._portal
+        if portal is None:
+            with self._lock:
+                if self._closed:
+                    raise _closed_error()
+                if self._portal is None:
+                    self._portal = self._start()
+                return self._portal
+        if portal.thread == threading.get_ident():
+            raise RuntimeError(
+                "a blocking Fragment method was called from the client's own portal thread "
+                "(from a coroutine or callback running in its event loop), which would deadlock; "
+                "await the AsyncFragment method there instead"
+            )
+        return portal
 
-    def _on_portal_thread(self) -> bool:
-        thread = self._thread
-        return thread is not None and thread.ident == threading.get_ident()
+    def is_current(self, portal: _Portal) -> bool:
+        """Whether ``portal`` still serves this family (not closed since, nor left behind by a fork)."""
+        return portal is self._portal
 
-    def _start(self) -> BlockingPortal:
-        """Start the portal thread; what is started is undone if a later step fails."""
+    def on_portal_thread(self) -> bool:
+        """Whether the calling thread is the thread of the family's running portal."""
+        portal = self._portal
+        return portal is not None and portal.thread == threading.get_ident()
+
+    def _start(self) -> _Portal:
         with ExitStack() as stack:
-            started: Future[BlockingPortal] = Future()
-            thread = threading.Thread(target=_serve_portal, args=(started,), name="fragment-portal", daemon=True)
-            thread.start()
-            stack.callback(_stop_portal, started, thread)
-            portal = started.result()
-            # The session is opened by the first request, inside the portal's loop; closing it
-            # must happen there too, before the loop stops (the callbacks run last in, first out).
-            stack.callback(portal.call, self.client.close)
-            self._thread = thread
+            blocking_portal = stack.enter_context(start_blocking_portal(name=PORTAL_THREAD_NAME))
+            portal = _Portal(blocking_portal, blocking_portal.call(threading.get_ident))
+            # Runs before the portal's own exit (last in, first out), inside its loop.
+            stack.callback(blocking_portal.call, portal.shut_down, self.client)
             self._stack = stack.pop_all()
         return portal
 
     def close(self) -> None:
-        """Close the async client in the portal, stop the portal and join its thread. Idempotent."""
-        if self._pid != os.getpid():
-            self.after_fork()
-        if self._on_portal_thread():
+        """Cancel the calls in flight, close the connections, stop the portal and join its thread. Idempotent."""
+        if self.on_portal_thread():
             raise RuntimeError(
                 "a Fragment cannot be closed from its own portal thread (this would deadlock); "
                 "close it from a thread that uses it"
             )
-        # Held throughout, so that a call racing with close() waits and then sees it closed.
+        # Held throughout, so that a first call racing with close() waits, then sees it closed.
         with self._lock:
             self._closed = True
-            self._portal = None
-            stack, self._stack = self._stack, None
+            stack, self._stack, self._portal = self._stack, None, None
             if stack is not None:
                 stack.close()
-            self._thread = None
 
     def finalize(self) -> None:
-        """Close a client that was never closed: at garbage collection or at interpreter exit."""
-        if self._pid != os.getpid():
-            self.after_fork()
-        if not self._on_portal_thread():
+        """Close a family that nothing references any more: at garbage collection or interpreter exit."""
+        if not self.on_portal_thread():
             self.close()
             return
         # Collected on the portal thread itself (the garbage collector runs wherever memory is
-        # allocated): waiting for the portal here would deadlock, so the close is scheduled in
-        # the running loop, and the daemon thread ends on its own when the portal stops.
-        portal = self._portal
+        # allocated): joining that thread here would deadlock. The shutdown runs as a task of
+        # the loop instead, which then ends with the portal.
+        portal, stack = self._portal, self._stack
         self._closed = True
-        self._portal = None
-        self._stack = None
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # the portal's loop has ended already: there is nothing left to schedule on
+        self._portal, self._stack = None, None
+        if portal is None or stack is None:
             return
-        if portal is not None:
-            task = loop.create_task(_close_then_stop(self.client, portal))
-            _BACKGROUND.add(task)
-            task.add_done_callback(_BACKGROUND.discard)
+        _NEVER_CLOSED.append(stack)  # its exit joins the portal thread: never from that thread
+        shutdown = asyncio.get_running_loop().create_task(portal.shut_down(self.client))
+        _BACKGROUND.add(shutdown)  # the loop keeps only a weak reference to its tasks
+        shutdown.add_done_callback(_BACKGROUND.discard)
 
     def after_fork(self) -> None:
-        """In a forked child: forget the parent's portal and session without touching them.
+        """In a forked child (its only thread): forget the parent's portal and connections.
 
-        Neither the portal thread nor its event loop exists in the child, and the sockets are
-        shared with the parent: closing them here would unregister the parent's sockets from
-        the epoll both processes share. They stay referenced so that no finalizer ever runs
-        on them; the next call starts a fresh portal and session.
+        Neither the portal thread nor its loop exists in the child, and the sockets are shared
+        with the parent: closing them here would unregister the parent's sockets from the epoll
+        both processes share. The portal's exit stack stays referenced, so that nothing ever
+        runs its shutdown in the child; the next call starts a fresh portal and session.
         """
-        if self._portal is not None:
-            _ABANDONED.append((self._portal, self._thread, self._stack))
+        if self._stack is not None:
+            _NEVER_CLOSED.append(self._stack)
         self._lock = threading.Lock()  # a parent thread may have held it at the fork
-        self._pid = os.getpid()
-        self._portal = None
-        self._thread = None
-        self._stack = None
-        self.client._connection.forget()
+        self._portal, self._stack = None, None
+        self.client._after_fork()
 
 
 _RUNTIMES: Final[weakref.WeakSet[_Runtime]] = weakref.WeakSet()
-_ABANDONED: Final[list[object]] = []
+_NEVER_CLOSED: Final[list[ExitStack]] = []
 _BACKGROUND: Final[set[asyncio.Task[None]]] = set()
 
 
-def _after_fork_in_child() -> None:
+def _forget_portals_in_child() -> None:
     # Runs in the child before any other code, in its only thread: no lock can race with it.
     for runtime in list(_RUNTIMES):
         runtime.after_fork()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+if hasattr(os, "register_at_fork"):  # every platform that has os.fork
+    os.register_at_fork(after_in_child=_forget_portals_in_child)
 
 
-def _serve_portal(started: Future[BlockingPortal]) -> None:
-    """The portal thread: run an event loop with a portal in it until the portal is stopped."""
-    if not started.set_running_or_notify_cancel():
-        return
+def _closed_error(detail: str = "this Fragment is closed; create a new one") -> RuntimeError:
+    return RuntimeError(detail)
 
-    async def serve() -> None:
-        async with BlockingPortal() as portal:
-            started.set_result(portal)
-            await portal.sleep_until_stopped()
 
+def _left_behind_error(runtime: _Runtime) -> RuntimeError:
+    """The error of an iterator whose portal no longer serves its client."""
+    if runtime.closed:
+        return _closed_error()
+    return RuntimeError(
+        "this iterator was started in the parent process, before os.fork(); start a new one in this process"
+    )
+
+
+def _outcome(future: Future[R]) -> R:
+    """Wait for a task handed to the portal; return its result or raise its very exception.
+
+    In a thread whose event loop is running (``asyncio.run``, a notebook), the first Ctrl-C
+    does not raise :class:`KeyboardInterrupt`: asyncio's handler cancels the running task
+    instead, which could only notice it once this wait is over. So the wait looks at that
+    task now and then, and raises :class:`asyncio.CancelledError` in it once it is cancelled
+    (``asyncio.run`` then ends with the KeyboardInterrupt).
+    """
+    task = _calling_task()
+    if task is not None:
+        cancel_requests = task.cancelling()
+        while not wait((future,), timeout=_CANCEL_CHECK_SECONDS).done:
+            if task.cancelling() > cancel_requests:
+                raise asyncio.CancelledError("cancelled while waiting for a blocking Fragment call")
     try:
-        anyio.run(serve)
-    except BaseException as exc:
-        if started.done():
-            raise
-        started.set_exception(exc)
+        return future.result()
+    except FutureCancelledError:
+        if future.cancelled():  # the portal cancelled it: a close() in another thread
+            raise _closed_error("this Fragment was closed while the call was running") from None
+        raise
 
 
-def _stop_portal(started: Future[BlockingPortal], thread: threading.Thread) -> None:
-    """Stop the portal (cancelling calls still running) and join its thread."""
-    if not started.cancel():
-        try:
-            portal = started.result()
-        except BaseException:
-            pass  # the loop never started: the thread has ended already
-        else:
-            with contextlib.suppress(RuntimeError):  # it is not running any more: nothing to stop
-                portal.call(portal.stop, True)
-    thread.join()
-
-
-async def _close_then_stop(client: AsyncFragment, portal: BlockingPortal) -> None:
+def _calling_task() -> asyncio.Task[Any] | None:
     try:
-        await client.close()
-    finally:
-        await portal.stop(cancel_remaining=True)
+        return asyncio.current_task()
+    except RuntimeError:  # no event loop runs in this thread
+        return None
 
 
-class _Call(Generic[R]):
-    """One blocking call in the portal, which its caller can cancel at any moment.
+class _Task(Generic[R]):
+    """One task of a family in its portal, which its caller or the shutdown can cancel at any moment.
 
-    ``Future.cancel()`` would only reach a call whose future the caller already holds;
-    this also stops a call interrupted while it was being handed to the portal.
+    Cancelling the task's future would only reach a task whose future the caller already
+    holds; this also stops one interrupted while it was being handed to the portal.
     """
 
-    def __init__(self, open_call: Callable[[], Awaitable[R]]) -> None:
-        self._open = open_call
+    def __init__(self, function: Callable[[], Awaitable[R]]) -> None:
+        self._function = function
         self._scope: anyio.CancelScope | None = None
         self._cancelled = False
 
     async def run(self) -> R:
+        """Run the function; raise a clear error if the task is cancelled."""
         with anyio.CancelScope() as self._scope:
             if self._cancelled:
                 self._scope.cancel()
-            return await self._open()
-        raise RuntimeError("the call was cancelled by its caller")  # nobody waits for this result
+            return await self._function()
+        # Read by a caller whose call was cancelled by close(); one interrupted by Ctrl-C has left.
+        raise _closed_error("this Fragment was closed while the call was running")
 
     def cancel(self) -> None:
-        """Cancel the call; runs in the portal."""
+        """Cancel the task; runs in the portal."""
         self._cancelled = True
         if self._scope is not None:
             self._scope.cancel()
@@ -295,11 +327,11 @@ _END: Final = _End()
 class _Pump(Generic[T]):
     """Drives one async iterator from start to end in ONE portal task, one item per pull.
 
-    Each ``next`` is a separate portal call, and so a separate task. Advancing the iterator
-    directly from each of them would enter a task group or cancel scope inside it in one task
-    and leave it in another, which anyio and asyncio refuse. The iterator only advances when
-    the consumer asks, as with ``async for``, so it is suspended at a ``yield`` whenever the
-    consumer stops between items, and ``aclose()`` then runs as it would in async code.
+    Each pull is a separate portal task. Advancing the iterator directly from each of them
+    would enter a task group or cancel scope inside it in one task and leave it in another,
+    which anyio and asyncio refuse. The iterator only advances when the consumer asks, as
+    with ``async for``, so it is suspended at a ``yield`` whenever the consumer stops between
+    items, and ``aclose()`` then runs as it would in async code.
     """
 
     def __init__(self, open_iterator: Callable[[], AsyncIterator[T]]) -> None:
@@ -311,8 +343,9 @@ class _Pump(Generic[T]):
         self._done = anyio.Event()
 
     async def run(self) -> None:
+        """Run the async iterator to its end, one item per pull, then close it."""
         try:
-            with self._scope, self._pulls, self._items_in:
+            with self._scope:
                 iterator = self._open()
                 try:
                     async for _ in self._pulls:
@@ -324,11 +357,15 @@ class _Pump(Generic[T]):
                         finally:
                             self._pulling = False
                         await self._items_in.send(item)
+                except anyio.BrokenResourceError:  # the consumer left between its pull and the item
+                    pass
                 finally:
                     aclose = getattr(iterator, "aclose", None)
                     if aclose is not None:
                         await aclose()
         finally:
+            for stream in (self._pulls_in, self._pulls, self._items_in, self._items):
+                stream.close()
             self._done.set()
 
     async def next(self) -> T | _End:
@@ -336,7 +373,7 @@ class _Pump(Generic[T]):
         try:
             await self._pulls_in.send(None)
             return await self._items.receive()
-        except (anyio.EndOfStream, anyio.BrokenResourceError):
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError):
             return _END
 
     async def stop(self) -> None:
@@ -345,7 +382,7 @@ class _Pump(Generic[T]):
         await self._done.wait()
 
     def abandon(self) -> None:
-        """Make the pump close the async iterator, without waiting for it."""
+        """Make the pump close the async iterator, without waiting for it; runs in the portal."""
         if self._pulling:
             # The consumer gave up while the iterator was producing an item (Ctrl-C):
             # cancel it there, as cancelling the task that runs ``async for`` would.
@@ -354,110 +391,61 @@ class _Pump(Generic[T]):
         self._items.close()
 
 
-class _Lifetime:
-    """Alive while anything of one client family is: its finalizer closes their runtime.
+class _Runner:
+    """Runs a client family's coroutines on its portal: the ``Runner`` of its blocking resources.
 
-    Clients, their ``with_options`` copies, their resources, bound methods and iterators all
-    hold it; none of them holds another one back, so the last reference to go (not a later
-    pass of the cycle collector) closes the client.
+    Everything of the family holds it (the clients and their copies, their resources, bound
+    methods and iterators), and nothing in the portal does. The family's finalizer is attached
+    to it, so the last of them to go (not a later pass of the cycle collector) closes the portal.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = ("__weakref__", "runtime")
 
+    def __init__(self, runtime: _Runtime) -> None:
+        self.runtime = runtime
 
-class _SyncResource(Generic[AsyncResourceT]):
-    """A resource of the blocking client: its methods run the async resource's on the portal."""
+    def run(self, open_call: Callable[[], Awaitable[R]]) -> R:
+        """Run the awaitable made by ``open_call`` on the portal; return its result or raise its very exception."""
+        portal = self.runtime.portal()
+        future, task = portal.start(open_call)
+        try:
+            return _outcome(future)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                # Ctrl-C (or the calling task's cancellation): stop the call in the portal too,
+                # rather than leaving it running unseen. Not an Exception: those are the call's own.
+                with contextlib.suppress(RuntimeError):  # the portal was closed meanwhile
+                    portal.portal.call(task.cancel)
+            raise
 
-    def __init__(self, lifetime: _Lifetime, runtime: _Runtime, resource: AsyncResourceT) -> None:
-        self._lifetime = lifetime
-        self._runtime = runtime
-        self._async = resource
+    def iterate(self, open_iterator: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
+        """Pull the items of the async iterator made by ``open_iterator`` through the portal.
 
+        Returns a generator; closing it (or its garbage collection) closes the async iterator.
+        """
+        self.runtime.portal()  # a closed client, or a call from the portal thread, fails here, at the call
+        return self._pull(open_iterator)
 
-class blocking(Generic[P, R]):
-    """Declare a blocking method that runs the async resource's method of the same name on the portal.
-
-    ``create = blocking(AsyncInvoices.create)`` in a ``Sync*`` resource class gives a method with
-    the exact parameters of ``AsyncInvoices.create`` that returns its awaited result.
-
-    .. versionadded:: 0.1.0
-    """
-
-    def __init__(self, method: Callable[Concatenate[Any, P], Awaitable[R]]) -> None:
-        self._name = method.__name__
-        self._method = method
-        self._signature = _without_self(method)
-
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> blocking[P, R]: ...
-    @overload
-    def __get__(self, instance: _SyncResource[Any], owner: type[Any]) -> Callable[P, R]: ...
-    def __get__(self, instance: _SyncResource[Any] | None, owner: type[Any]) -> blocking[P, R] | Callable[P, R]:
-        if instance is None:
-            return self
-        method: Callable[P, Awaitable[R]] = getattr(instance._async, self._name)
-        resource = instance  # a bound method keeps its client alive, as a method should
-
-        def call(*args: P.args, **kwargs: P.kwargs) -> R:
-            # BlockingPortal calls forward positional arguments only: the keyword arguments
-            # travel in this closure instead.
-            async def run() -> R:
-                return await method(*args, **kwargs)
-
-            return resource._runtime.run(run)
-
-        return _describe(call, self._method, self._signature)
-
-
-class blocking_iter(Generic[P, T]):
-    """Declare a blocking method that turns an async-iterator method into a plain iterator.
-
-    The items are pulled through the portal as the caller iterates. Closing the iterator
-    (``close()``, or the garbage collector after a ``break``, an exception or Ctrl-C in the
-    loop's body) closes the async iterator in the portal; ``contextlib.closing`` makes
-    that deterministic.
-
-    .. versionadded:: 0.1.0
-    """
-
-    def __init__(self, method: Callable[Concatenate[Any, P], AsyncIterator[T]]) -> None:
-        self._name = method.__name__
-        self._method = method
-        self._signature = _without_self(method, returns="Generator[...]")
-
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> blocking_iter[P, T]: ...
-    @overload
-    def __get__(self, instance: _SyncResource[Any], owner: type[Any]) -> Callable[P, Generator[T, None, None]]: ...
-    def __get__(
-        self, instance: _SyncResource[Any] | None, owner: type[Any]
-    ) -> blocking_iter[P, T] | Callable[P, Generator[T, None, None]]:
-        if instance is None:
-            return self
-        method: Callable[P, AsyncIterator[T]] = getattr(instance._async, self._name)
-        resource = instance
-
-        def call(*args: P.args, **kwargs: P.kwargs) -> Generator[T, None, None]:
-            return resource._runtime.iterate(lambda: method(*args, **kwargs), keepalive=resource._lifetime)
-
-        return _describe(call, self._method, self._signature)
-
-
-def _without_self(method: Callable[..., Any], returns: str | None = None) -> inspect.Signature:
-    signature = inspect.signature(method)
-    parameters = list(signature.parameters.values())[1:]
-    if returns is None:
-        return signature.replace(parameters=parameters)
-    return signature.replace(parameters=parameters, return_annotation=returns)
-
-
-def _describe(call: Callable[P, R], method: Callable[..., Any], signature: inspect.Signature) -> Callable[P, R]:
-    """Give ``call`` the async method's name, docstring and signature (for help() and IDEs)."""
-    call.__name__ = method.__name__
-    call.__qualname__ = method.__qualname__
-    call.__doc__ = method.__doc__
-    call.__signature__ = signature  # type: ignore[attr-defined]
-    return call
+    def _pull(self, open_iterator: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
+        # Every step reaches the portal through ``self.runtime``: the generator holds the runner,
+        # and so keeps its client open, until it is closed (as a bound method does).
+        portal = self.runtime.portal()
+        finished, pump = portal.start_pump(open_iterator)
+        try:
+            while True:
+                if not self.runtime.is_current(portal):
+                    raise _left_behind_error(self.runtime)
+                item = portal.call(pump.next)
+                if isinstance(item, _End):
+                    break
+                yield item
+            _outcome(finished)  # the async iterator's own exception, unchanged
+        finally:
+            if self.runtime.on_portal_thread():  # the garbage collector closed it on the portal thread
+                pump.abandon()
+            elif self.runtime.is_current(portal):  # else closed already, or the parent's portal after a fork
+                with contextlib.suppress(RuntimeError):  # closed meanwhile, by another thread
+                    portal.call(pump.stop)
 
 
 def _same_parameters_as(
@@ -478,28 +466,13 @@ def _same_parameters_as(
     return decorate
 
 
-class SyncInvoices(_SyncResource[AsyncInvoices]):
-    """Invoice operations of a :class:`~fragment.Fragment` (``client.invoices``), as blocking calls.
-
-    Each method takes the same arguments as the :class:`~fragment.AsyncFragment` one and
-    returns what it returns; ``create_many_iter`` returns a plain iterator (a generator: close
-    it, or use :func:`contextlib.closing`, to stop a batch early). A batch reads its input,
-    and calls its ``on_result``, in the client's background thread.
-
-    .. versionadded:: 0.1.0
-    """
-
-    create = blocking(AsyncInvoices.create)
-    create_many = blocking(AsyncInvoices.create_many)
-    create_many_iter = blocking_iter(AsyncInvoices.create_many_iter)
-
-
 class Fragment:
     """The blocking Fragment client, for scripts, notebooks and threads.
 
     It takes the same arguments as :class:`~fragment.AsyncFragment` (credentials, base URL,
     timeout, retries, pool settings; each falls back to the same environment variables) and
-    offers the same methods as plain calls with the same parameters and return types::
+    offers the same resources and methods as plain calls with the same parameters and return
+    types::
 
         client = Fragment()
         invoice = client.invoices.create(invoice_id="invoice_2024_001", line_items=[...])
@@ -509,21 +482,25 @@ class Fragment:
     block). One client may be shared by many threads: their calls run concurrently on that
     loop. It also works from a thread that already runs an event loop (a notebook cell) and
     in a child process after :func:`os.fork`, where it opens its own loop and connections.
-    Exceptions are the async client's, unchanged.
+    Exceptions are the async client's, unchanged. ``create_many_iter`` returns a plain
+    iterator (a generator: close it, or use :func:`contextlib.closing`, to stop a batch early);
+    a batch reads its input, and calls its ``on_result``, in the background thread.
 
     ``http_session`` is refused: an :class:`aiohttp.ClientSession` belongs to the loop it was
     created in, and this client runs its own; pass ``max_connections``, ``trust_env`` or
     ``ssl`` instead.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 every resource of :class:`~fragment.AsyncFragment`; :attr:`closed`,
+       :meth:`run` and :meth:`iterate`.
     """
 
-    invoices: SyncInvoices
-    """Invoice operations: ``create``, ``create_many``, ``create_many_iter``."""
+    invoices: Invoices[Blocking]
+    """Invoices: ``create`` and the other invoice operations, ``create_many``, ``create_many_iter``."""
 
     @_same_parameters_as(AsyncFragment.__init__)
     def __init__(self, **options: Any) -> None:
-        if isinstance(options.get("http_session"), aiohttp.ClientSession):
+        if options.get("http_session") is not None:
             raise ValueError(
                 "Fragment runs its own event loop in a background thread and cannot use an "
                 "aiohttp.ClientSession made in another loop; pass max_connections=, trust_env= "
@@ -531,17 +508,17 @@ class Fragment:
             )
         client = AsyncFragment(**options)
         runtime = _Runtime(client)
-        lifetime = _Lifetime()
-        self._setup(client, runtime, lifetime)
+        runner = _Runner(runtime)
         # Not __del__: the finalizer holds no reference to the client, and it also runs at
         # interpreter exit, while the daemon portal thread is still alive to close the session.
-        weakref.finalize(lifetime, runtime.finalize)
+        weakref.finalize(runner, runtime.finalize)
+        self._setup(client, runner)
 
-    def _setup(self, client: AsyncFragment, runtime: _Runtime, lifetime: _Lifetime) -> None:
+    def _setup(self, client: AsyncFragment, runner: _Runner) -> None:
         self._async = client
-        self._runtime = runtime
-        self._lifetime = lifetime
-        self.invoices = SyncInvoices(lifetime, runtime, client.invoices)
+        self._runner = runner
+        for name, resource in RESOURCES.items():
+            setattr(self, name, resource(client, runner))
 
     @_same_parameters_as(AsyncFragment.with_options)
     def with_options(self, **changes: Any) -> Fragment:
@@ -550,7 +527,7 @@ class Fragment:
         Closing either closes what they share.
         """
         clone = object.__new__(Fragment)
-        clone._setup(self._async.with_options(**changes), self._runtime, self._lifetime)
+        clone._setup(self._async.with_options(**changes), self._runner)
         return clone
 
     @property
@@ -568,12 +545,43 @@ class Fragment:
         """The default timeout of each request."""
         return self._async.timeout
 
-    def close(self) -> None:
-        """Close the HTTP session, then stop the background event loop and join its thread.
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called, on this client or on a copy sharing its portal.
 
-        Calls still running in other threads are cancelled. Calling it again does nothing.
+        .. versionadded:: 0.2.0
         """
-        self._runtime.close()
+        return self._runner.runtime.closed
+
+    def run(self, open_call: Callable[[], Awaitable[R]]) -> R:
+        """Run the coroutine made by ``open_call()`` on this client's event loop and return its result.
+
+        This is how every blocking method runs its async twin; it also runs a coroutine of
+        your own in the client's loop. The exception it raises is re-raised as is. Ctrl-C
+        while it waits cancels it in the loop too.
+
+        .. versionadded:: 0.2.0
+        """
+        return self._runner.run(open_call)
+
+    def iterate(self, open_iterator: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
+        """Iterate, as a plain generator, over the async iterator made by ``open_iterator()`` in this client's loop.
+
+        Items are pulled one at a time, as the caller iterates. Closing the generator
+        (``close()``, :func:`contextlib.closing`, or its garbage collection after a ``break``)
+        closes the async iterator in the loop.
+
+        .. versionadded:: 0.2.0
+        """
+        return self._runner.iterate(open_iterator)
+
+    def close(self) -> None:
+        """Close the client: cancel its calls in flight, close its connections, stop its loop and thread.
+
+        Calls still running in other threads raise :class:`RuntimeError`; so do later calls.
+        Calling it again does nothing.
+        """
+        self._runner.runtime.close()
 
     def __enter__(self) -> Fragment:
         return self

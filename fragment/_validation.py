@@ -84,9 +84,7 @@ Rule = Callable[[dict[str, Any], str, "list[FieldError]"], None]
 """Checks fields together, once each of them is valid on its own."""
 
 
-def validate(
-    params_cls: type[T], fields: object, *, check_currency_codes: bool = True, int_amounts: bool = True
-) -> T:
+def validate(params_cls: type[T], fields: object, *, check_currency_codes: bool = True, int_amounts: bool = True) -> T:
     """Check the fields of one request and return them as ``params_cls``, clean.
 
     ``fields`` is a mapping of Python names (``invoice_id``, ``line_items``), or a
@@ -136,28 +134,21 @@ def validate_create(
 
 
 @attrs.frozen
-class _Field:
-    name: str
-    check: ScalarCheck | NestedCheck
-    nested: bool
-    required: bool
-
-
-@attrs.frozen
 class _Spec:
     """How to check one params model: a check per field, then the rules across fields."""
 
     cls: type
     noun: str
     """What one of these is called in messages (``line item``)."""
-    fields: tuple[_Field, ...]
+    plan: tuple[tuple[str, Any, bool, bool], ...]
+    """Per field: its name, its check, whether the check is nested, whether the field is required."""
     rules: tuple[Rule, ...]
     names: tuple[str, ...] = attrs.field(init=False)
     keys: frozenset[str] = attrs.field(init=False)
 
     @names.default
     def _names(self) -> tuple[str, ...]:
-        return tuple(field.name for field in self.fields)
+        return tuple(name for name, *_ in self.plan)
 
     @keys.default
     def _keys(self) -> frozenset[str]:
@@ -166,59 +157,65 @@ class _Spec:
 
 def _check_model(spec: _Spec, value: object, path: str, errors: list[FieldError], rules: _Rules) -> Any:
     """Check one object against ``spec``; return the model, or :data:`_INVALID` once its problems are reported."""
-    fields = _fields_of(spec.cls, value, path or spec.noun)
+    try:
+        fields = value if type(value) is dict else _fields_of(spec.cls, value)
+        known = fields.keys() <= spec.keys
+    except _Problem as problem:
+        errors.append(FieldError(path or spec.noun, problem.message))
+        return _INVALID
+    except Exception as exc:  # a mapping that fails to give its items, or a key whose __hash__ fails
+        errors.append(FieldError(path or spec.noun, _unreadable(value, exc)))
+        return _INVALID
     before = len(errors)
-    prefix = f"{path}." if path else ""
-    if not _only_known_keys(fields, spec.keys):
-        errors.extend(_unknown_keys(fields, spec.names, prefix))
+    if not known:
+        errors.extend(_unknown_keys(fields, spec.names, path))
     values: dict[str, Any] = {}
-    for field in spec.fields:
-        name = field.name
+    # Paths are formatted only for nested fields and problems: most fields have neither.
+    for name, check, nested, required in spec.plan:
+        raw = None
         try:
             raw = fields.get(name)
             if raw is None:
-                if field.required:
-                    errors.append(FieldError(prefix + name, _MISSING))
+                if required:
+                    errors.append(FieldError(_join(path, name), _MISSING))
                 values[name] = None
-            elif field.nested:
-                values[name] = field.check(raw, prefix + name, errors, rules)  # type: ignore[call-arg]
+            elif nested:
+                values[name] = check(raw, _join(path, name), errors, rules)
             else:
-                values[name] = field.check(raw, rules)  # type: ignore[call-arg]
+                values[name] = check(raw, rules)
         except _Problem as problem:
-            errors.append(FieldError(prefix + name, problem.message))
+            errors.append(FieldError(_join(path, name), problem.message))
         except Exception as exc:  # an odd object's own method failed: a problem of this field, not a crash
-            errors.append(FieldError(prefix + name, _unreadable(fields.get(name), exc)))
+            errors.append(FieldError(_join(path, name), _unreadable(raw, exc)))
     if len(errors) == before:
         for rule in spec.rules:
             rule(values, path or spec.noun, errors)
-    if len(errors) > before:
-        return _INVALID
-    return spec.cls(**values)
+        if len(errors) == before:
+            return spec.cls(**values)
+    return _INVALID
 
 
-def _fields_of(cls: type | tuple[type, ...], value: object, path: str) -> dict[Any, Any]:
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _fields_of(cls: type | tuple[type, ...], value: object) -> dict[Any, Any]:
     """The fields of a mapping or a model, as a plain dict; raises :class:`_Problem` for anything else."""
     if type(value) is dict:
-        return value  # the common case, without the cost of ABC isinstance checks
+        return value
     if isinstance(value, cls):
         return attrs.asdict(value, recurse=False)  # type: ignore[arg-type]
     if isinstance(value, Mapping):
         return dict(value)
     names = cls.__name__ if isinstance(cls, type) else ", ".join(c.__name__ for c in cls)
-    raise _Problem(f"expected a {names} or a mapping, got {_describe(value)}")
+    article = "an" if names[0] in "AEIOU" else "a"
+    raise _Problem(f"expected {article} {names} or a mapping, got {_describe(value)}")
 
 
-def _only_known_keys(fields: dict[Any, Any], known: frozenset[str]) -> bool:
-    try:
-        return fields.keys() <= known
-    except Exception:  # a key whose __hash__ or __eq__ fails is unknown anyway
-        return False
-
-
-def _unknown_keys(fields: Mapping[Any, Any], known: tuple[str, ...], prefix: str) -> list[FieldError]:
+def _unknown_keys(fields: Mapping[Any, Any], known: tuple[str, ...], path: str) -> list[FieldError]:
     # Missing fields are reported by each field's own check, which sees them as None.
     return [
-        FieldError(prefix + key_in_path(key), unknown_field_message(key, known))
+        FieldError(_join(path, key_in_path(key)), unknown_field_message(key, known))
         for key in fields
         if not (type(key) is str and key in known)
     ]
@@ -237,10 +234,8 @@ def _spec(cls: type, noun: str, checks: Mapping[str, tuple[Any, bool]], *rules: 
     attributes = attrs.fields(cls)
     if [a.name for a in attributes] != list(checks):
         raise TypeError(f"the checks of {cls.__name__} are not its fields: {list(checks)}")
-    fields = tuple(
-        _Field(a.name, checks[a.name][0], checks[a.name][1], required=a.default is not None) for a in attributes
-    )
-    return _Spec(cls, noun, fields, rules)
+    plan = tuple((a.name, *checks[a.name], a.default is not None) for a in attributes)
+    return _Spec(cls, noun, plan, rules)
 
 
 def _model(spec: _Spec) -> NestedCheck:
@@ -259,20 +254,29 @@ def _operation(union: Any, specs: Sequence[_Spec], noun: str) -> NestedCheck:
     expected = _either(tuple(by_op))
 
     def check(value: object, path: str, errors: list[FieldError], rules: _Rules) -> Any:
-        fields = _fields_of(variants, value, path)
-        op = fields.get("op")
+        try:
+            fields = _fields_of(variants, value)
+            op = fields.get("op")
+        except _Problem as problem:
+            errors.append(FieldError(path, problem.message))
+            return _INVALID
+        except Exception as exc:  # a mapping that fails to give its items
+            errors.append(FieldError(path, _unreadable(value, exc)))
+            return _INVALID
         spec = by_op.get(_plain(op)) if isinstance(op, str) else None
         if spec is None:
-            problem = f"{_MISSING}; expected {expected}" if op is None else f"{_show(op)} is not {noun}; expected {expected}"
-            errors.append(FieldError(f"{path}.op", problem))
+            wrong = (
+                f"{_MISSING}; expected {expected}" if op is None else f"{_show(op)} is not {noun}; expected {expected}"
+            )
+            errors.append(FieldError(f"{path}.op", wrong))
             return _INVALID
         return _check_model(spec, fields, path, errors, rules)
 
     return check
 
 
-def _list_of(item: NestedCheck, noun: str, *, non_empty: bool) -> NestedCheck:
-    """A list of ``item``; any iterable but a string or a mapping is accepted."""
+def _list_of(item: _Spec | NestedCheck, noun: str, *, non_empty: bool) -> NestedCheck:
+    """A list of ``item`` (a model's spec, or a nested check); any iterable but a string or a mapping is accepted."""
 
     def check(value: object, path: str, errors: list[FieldError], rules: _Rules) -> list[Any]:
         if type(value) is list:
@@ -283,6 +287,10 @@ def _list_of(item: NestedCheck, noun: str, *, non_empty: bool) -> NestedCheck:
             items = list(value)
         if non_empty and not items:
             raise _Problem(f"must contain at least one {noun}, got an empty list")
+        if isinstance(item, _Spec):  # checked directly: a list of line items is the hot path
+            return [
+                _check_model(item, element, f"{path}[{index}]", errors, rules) for index, element in enumerate(items)
+            ]
         return [item(element, f"{path}[{index}]", errors, rules) for index, element in enumerate(items)]
 
     return check
@@ -307,6 +315,8 @@ def _text(value: object, rules: _Rules) -> str:
 
 def _amount(value: object, rules: _Rules) -> str:
     """An amount in the smallest unit: ASCII digits, or a non-negative int when ints are allowed."""
+    if type(value) is str and len(value) <= MAX_AMOUNT_DIGITS and _DIGITS.fullmatch(value):
+        return value  # the common case first
     return _digits(value, rules, signed=False)
 
 
@@ -318,7 +328,7 @@ def _signed_amount(value: object, rules: _Rules) -> str:
 def _digits(value: object, rules: _Rules, *, signed: bool) -> str:
     pattern = _SIGNED_DIGITS if signed else _DIGITS
     if type(value) is str and len(value) <= MAX_AMOUNT_DIGITS and pattern.fullmatch(value):
-        return value  # the common case first
+        return value
     kind = "a string of digits, optionally negative" if signed else "a string of digits"
     if isinstance(value, bool):
         raise _Problem(f"expected {kind}, got {value!r}")
@@ -366,6 +376,8 @@ def _choice(choices: tuple[str, ...], noun: str) -> ScalarCheck:
     expected = _either(choices)
 
     def check(value: object, rules: _Rules) -> str:
+        if type(value) is str and value in allowed:
+            return value  # the common case first
         if isinstance(value, str) and (text := _plain(value)) in allowed:
             return text
         raise _Problem(f"{_show(value)} is not {noun}; expected {expected}")
@@ -516,7 +528,7 @@ _LINE_ITEM = _line_item_spec(LineItem, "line item")
 _INVOICE_CREATE = _spec(
     InvoiceCreateParams,
     "invoice",
-    {"invoice_id": _scalar(_text), "line_items": _nested(_list_of(_model(_LINE_ITEM), "line item", non_empty=True))},
+    {"invoice_id": _scalar(_text), "line_items": _nested(_list_of(_LINE_ITEM, "line item", non_empty=True))},
 )
 
 _OPS = {op: _scalar(_choice((op,), "this operation")) for op in ("add", "update", "delete")}
@@ -527,21 +539,27 @@ _LINE_ITEM_OPS = [
         "line item update",
         {"op": _OPS["update"], "id": _scalar(_text), "amount": _scalar(_amount)},
     ),
-    _spec(variants_by_op(LineItemsUpdate)["delete"], "line item to delete", {"op": _OPS["delete"], "id": _scalar(_text)}),
+    _spec(
+        variants_by_op(LineItemsUpdate)["delete"], "line item to delete", {"op": _OPS["delete"], "id": _scalar(_text)}
+    ),
 ]
 _INVOICE_UPDATE = _spec(
     InvoiceUpdateParams,
     "invoice update",
     {
         "line_items_update": _nested(
-            _list_of(_operation(LineItemsUpdate, _LINE_ITEM_OPS, "a line item operation"), "line item operation", non_empty=True)
+            _list_of(
+                _operation(LineItemsUpdate, _LINE_ITEM_OPS, "a line item operation"),
+                "line item operation",
+                non_empty=True,
+            )
         ),
         "version": _scalar(_version),
     },
 )
 
 _ROLE_REF = _spec(RoleRef, "role reference", {"id": _scalar(_text), "name": _scalar(_text)}, _exactly_one("id", "name"))
-_ROLE_REFS = _nested(_list_of(_model(_ROLE_REF), "role reference", non_empty=False))
+_ROLE_REFS = _nested(_list_of(_ROLE_REF, "role reference", non_empty=False))
 _PRODUCT_CREATE = _spec(
     ProductCreateParams,
     "product",
@@ -553,14 +571,17 @@ _PRODUCT_CREATE = _spec(
     },
     _some_role,
 )
-_ROLE_CREATE = _spec(RoleCreateParams, "role", {"role": _scalar(_text)})
+_ROLE_CREATE = _spec(RoleCreateParams, "new role", {"role": _scalar(_text)})
 _USER_CREATE = _spec(UserCreateParams, "user", {"external_id": _scalar(_text), "role": _scalar(_text)})
 _EXTERNAL_ACCOUNT_CREATE = _spec(
     ExternalAccountCreateParams, "external account", {"external_id": _scalar(_text), "name": _scalar(_text)}
 )
 
 _ALLOCATION_USER = _spec(
-    AllocationUser, "allocation user", {"id": _scalar(_text), "external_id": _scalar(_text)}, _exactly_one("id", "external_id")
+    AllocationUser,
+    "allocation user",
+    {"id": _scalar(_text), "external_id": _scalar(_text)},
+    _exactly_one("id", "external_id"),
 )
 _ALLOCATION_FIELDS = {
     "amount": _scalar(_amount),
@@ -576,7 +597,9 @@ _TRANSACTION_CREATE = _spec(
             _model(_spec(Account, "account", {"id": _scalar(_text), "external_id": _scalar(_text)}, _account_named))
         ),
         # Empty is allowed: it records the funds as unreconciled.
-        "allocations": _nested(_list_of(_model(_spec(Allocation, "allocation", _ALLOCATION_FIELDS)), "allocation", non_empty=False)),
+        "allocations": _nested(
+            _list_of(_spec(Allocation, "allocation", _ALLOCATION_FIELDS), "allocation", non_empty=False)
+        ),
         "amount": _scalar(_signed_amount),
         "currency": _scalar(_currency),
         "external_id": _scalar(_text),
@@ -593,14 +616,20 @@ _TRANSACTION_LIST = _spec(
 )
 _ALLOCATION_OPS = [
     _spec(variants_by_op(AllocationUpdate)["add"], "allocation to add", {"op": _OPS["add"], **_ALLOCATION_FIELDS}),
-    _spec(variants_by_op(AllocationUpdate)["delete"], "allocation to delete", {"op": _OPS["delete"], "id": _scalar(_text)}),
+    _spec(
+        variants_by_op(AllocationUpdate)["delete"], "allocation to delete", {"op": _OPS["delete"], "id": _scalar(_text)}
+    ),
 ]
 _CREATE_ALLOCATIONS = _spec(
     TransactionCreateAllocationsParams,
     "allocation update",
     {
         "allocation_updates": _nested(
-            _list_of(_operation(AllocationUpdate, _ALLOCATION_OPS, "an allocation operation"), "allocation operation", non_empty=True)
+            _list_of(
+                _operation(AllocationUpdate, _ALLOCATION_OPS, "an allocation operation"),
+                "allocation operation",
+                non_empty=True,
+            )
         ),
         "version": _scalar(_version),
     },

@@ -29,16 +29,16 @@ from ._errors import FieldError, ValidationError
 from .types import InvoiceCreateParams, InvoiceCreateResponse, Product, User, UserCreateParams
 from .types import invoice as invoice_types
 from .types import invoice_create_params as invoice_create_types
-from .types.invoice_list_history_response import DataDiff, DataDiffAddDiffEntry, DataDiffUpdateDiffEntry
 
 __all__ = [
     "WIRE_NAMES",
     "from_wire",
+    "key_in_path",
     "make_wire_converter",
     "model_to_dict",
     "params_from_wire",
-    "key_in_path",
     "parse_timestamp",
+    "renames_of",
     "to_wire",
     "unknown_field_message",
     "variants_by_op",
@@ -210,10 +210,11 @@ def _structure_by_op(converter: Converter, value: Any, union: Any) -> Any:
     op = value.get("op")
     variant = variants.get(op) if isinstance(op, str) else None
     if variant is None:
-        if union != DataDiff:
-            raise ValueError(f"unknown op {value.get('op')!r}; expected one of {', '.join(variants)}")
-        # An answer's diff is read leniently: an op this release does not know goes by its keys.
-        variant = DataDiffUpdateDiffEntry if "old_amount" in value else DataDiffAddDiffEntry
+        if not all(_is_open_enum(typing.get_type_hints(cls)["op"]) for cls in variants.values()):
+            raise ValueError(f"unknown op {op!r}; expected one of {', '.join(variants)}")
+        # An answer (its op is an open enum) may carry an op this release does not know:
+        # it is read as the operation whose keys it shares most.
+        variant = max(variants.values(), key=lambda cls: len(value.keys() & _wire_shape(cls).keys()))
     return converter.structure(value, variant)
 
 
@@ -349,7 +350,7 @@ def key_in_path(key: object) -> str:
 
 
 def unknown_field_message(key: object, known: Sequence[str]) -> str:
-    """"unknown field" with the closest of the ``known`` names, or the list of them."""
+    """The message for an unknown key: it names the closest of the ``known`` names, or lists them."""
     if not isinstance(key, str):
         return f"unknown field; keys must be strings, got {type(key).__name__}"
     # Wire names (currencyCode) and other spellings compare best without case or separators.

@@ -1,174 +1,205 @@
-"""Fixtures shared by the unit tests: a stubbed API (aioresponses), a client, a fake clock.
+"""Fixtures shared by the tests: the seed invoice, virtual time, and a client on a mock transport.
 
-It also holds the one compatibility shim this test suite needs (see :func:`mock_api`).
+Test modules use these as fixtures only and import nothing from here.
+
+The mock API answers every request through :class:`fragment.testing.MockTransport`: the
+token endpoint (any path ending in ``/oauth2/token``) from ``token_answers``, every other URL
+from ``answers``, each in order, and once a script runs out with a valid token or the seed
+invoice. An entry is a response, an exception to raise (an :class:`~fragment.APIConnectionError`
+acts as a request that got no answer), or a function of the request that returns a response
+(possibly after awaiting something).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
+import re
 import signal
-import types
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import aiohttp
 import pytest
-from aioresponses import aioresponses
-from multidict import CIMultiDict
-from yarl import URL
 
-import fragment._client
 from fragment import AsyncFragment
-from fragment._auth import TokenCache
+from fragment._transport import Request, Response
+from fragment.testing import MockTransport, answer
 
-BASE_URL = "https://api.fragment.test"
-TOKEN_URL = "https://auth.fragment.test/oauth2/token"
-INVOICES_URL = f"{BASE_URL}/invoices"
-CLIENT_ID = "client_id_0123"
-CLIENT_SECRET = "sEcReT-d0-n0t-l0g-9f8e7d"
-ACCESS_TOKEN = "access-T0KEN-5a4b3c"
+SAMPLES = Path(__file__).parent / "samples"
 
-SEED_LINE_ITEM: dict[str, Any] = {
-    "amount": "1000",
-    "currency_code": "USD",
-    "description": "Professional services for January 2026",
-    "product_id": "prod_1234567890",
-    "type": "payout",
-    "user_id": "user_ext_456",
-}
-SEED_INVOICE: dict[str, Any] = {"invoice_id": "invoice_2024_001", "line_items": [SEED_LINE_ITEM]}
-"""The example of the seed page, as keyword arguments of ``invoices.create``."""
-
-INVOICE_PAYLOAD: dict[str, Any] = {
-    "data": {
-        "id": "invoice_2024_001",
-        "created": "2026-01-15T10:30:00.000Z",
-        "status": "active",
-        "version": 1,
-        "workspaceId": "ws_42",
-        "lineItems": [
-            {
-                "id": "li_1",
-                "amount": "1000",
-                "currencyCode": "USD",
-                "description": "Professional services for January 2026",
-                "product_id": "prod_1234567890",
-                "type": "payout",
-                "user_id": "user_ext_456",
-            }
-        ],
-        "modified": "2026-01-15T10:30:00.000Z",
-    }
-}
-"""A well-formed answer to the seed's create."""
+Outcome = Response | Exception | Callable[[Request], "Response | Awaitable[Response]"]
 
 
-# --- aioresponses on aiohttp >= 3.14 -------------------------------------------------------
+# --- the seed invoice ---------------------------------------------------------------------------
 
 
-class _SentRequestWriter:
-    """Stands in for the stream writer of a request that has already been sent."""
-
-    output_size = 0
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z])([A-Z])", lambda match: "_" + match.group(1).lower(), name)
 
 
-def _aioresponses_needs_stream_writer() -> bool:
-    import aioresponses.core
-
-    parameters = inspect.signature(aiohttp.ClientResponse.__init__).parameters
-    needed = "stream_writer" in parameters and parameters["stream_writer"].default is inspect.Parameter.empty
-    passed = "stream_writer" in inspect.getsource(aioresponses.core.RequestMatch._build_response)
-    return needed and not passed
+def _python_names(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_snake_case(key): _python_names(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_python_names(item) for item in value]
+    return value
 
 
 @pytest.fixture
-def mock_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[aioresponses]:
-    """An active :class:`aioresponses` mock, made to work on aiohttp 3.14.
+def seed_request_body() -> bytes:
+    """The JSON body of the seed page's example create, as recorded in ``samples/``."""
+    return (SAMPLES / "invoice_create_request.json").read_bytes()
 
-    Why the shim: aiohttp 3.14 made ``stream_writer`` a required keyword argument of
-    ``ClientResponse.__init__``, and aioresponses 0.7.9 builds its fake responses without it
-    (upstream aioresponses issue 289; the fix is pending in its PR 288). aiohttp >= 3.14 is a
-    security release we must not pin down, so while aioresponses lacks the fix its response
-    class is swapped for a subclass that passes a writer of an already-sent request (all
-    aiohttp reads from it is ``output_size``). The shim switches itself off once aioresponses
-    passes ``stream_writer``; when a fixed aioresponses is released, require it in
-    pyproject.toml and delete the shim (this fixture then only needs to yield ``aioresponses()``).
+
+@pytest.fixture
+def seed_invoice(seed_request_body: bytes) -> dict[str, Any]:
+    """The seed page's example, as keyword arguments of ``invoices.create`` (a fresh copy per test).
+
+    It is the recorded request body with Python names, so the two cannot drift apart.
     """
-    if _aioresponses_needs_stream_writer():
-
-        class CompatClientResponse(aiohttp.ClientResponse):
-            def __init__(self, method: str, url: URL, **kwargs: Any) -> None:
-                kwargs.setdefault("stream_writer", _SentRequestWriter())
-                super().__init__(method, url, **kwargs)
-
-        monkeypatch.setattr("aioresponses.core.ClientResponse", CompatClientResponse)
-    with aioresponses() as mocked:
-        yield mocked
-
-
-# --- the stubbed API --------------------------------------------------------------------------
-
-
-class FakeAPI:
-    """Registers answers on :func:`mock_api` and reads back what the client sent."""
-
-    def __init__(self, mocked: aioresponses) -> None:
-        self.mocked = mocked
-
-    def token(
-        self,
-        *,
-        status: int = 200,
-        token: str = ACCESS_TOKEN,
-        expires_in: float | None = 3600,
-        repeat: bool = True,
-        url: str = TOKEN_URL,
-        **kwargs: Any,
-    ) -> None:
-        """Answer the token endpoint (by default with a valid token, for any number of calls)."""
-        if "body" not in kwargs and "payload" not in kwargs:
-            payload: dict[str, Any] = {"access_token": token, "token_type": "Bearer"}
-            if expires_in is not None:
-                payload["expires_in"] = expires_in
-            kwargs["payload"] = payload
-        self.mocked.post(url, status=status, repeat=repeat, **kwargs)
-
-    def invoice(self, *, status: int = 201, repeat: bool = False, url: str = INVOICES_URL, **kwargs: Any) -> None:
-        """Answer one create (by default a 201 with :data:`INVOICE_PAYLOAD`)."""
-        if "body" not in kwargs and "payload" not in kwargs and "exception" not in kwargs:
-            kwargs["payload"] = INVOICE_PAYLOAD
-        self.mocked.post(url, status=status, repeat=repeat, **kwargs)
-
-    def calls(self, url: str) -> list[Any]:
-        return list(self.mocked.requests.get(("POST", URL(url)), []))
-
-    @property
-    def invoice_calls(self) -> list[Any]:
-        """The create requests sent, as aioresponses ``RequestCall``\\ s (copies of the kwargs)."""
-        return self.calls(INVOICES_URL)
-
-    @property
-    def token_calls(self) -> list[Any]:
-        """The token requests sent."""
-        return self.calls(TOKEN_URL)
-
-    @property
-    def nothing_sent(self) -> bool:
-        return not any(self.mocked.requests.values())
-
-    def sent_headers(self, index: int = -1) -> CIMultiDict[str]:
-        return CIMultiDict(self.invoice_calls[index].kwargs["headers"])
-
-    def sent_json(self, index: int = -1) -> Any:
-        return json.loads(self.invoice_calls[index].kwargs["data"])
+    python_names: dict[str, Any] = _python_names(json.loads(seed_request_body))
+    return python_names
 
 
 @pytest.fixture
-def api(mock_api: aioresponses) -> FakeAPI:
-    """The stubbed API, with helpers to answer and to inspect what was sent."""
-    return FakeAPI(mock_api)
+def seed_line_item(seed_invoice: dict[str, Any]) -> dict[str, Any]:
+    """The seed invoice's one line item, with its six fields (the same dict as in ``seed_invoice``)."""
+    line_item: dict[str, Any] = seed_invoice["line_items"][0]
+    return line_item
+
+
+@pytest.fixture
+def seed_answer_body() -> bytes:
+    """A well-formed answer to the seed's create, as recorded in ``samples/``."""
+    return (SAMPLES / "invoice_create_response.json").read_bytes()
+
+
+# --- virtual time ----------------------------------------------------------------------------
+
+
+class _VirtualTime:
+    """A monotonic clock that moves only when told to, or when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, delay: float) -> None:
+        self.sleeps.append(delay)
+        self.now += delay
+        await asyncio.sleep(0)  # still a suspension point, as a real sleep is
+
+
+@pytest.fixture
+def _virtual_time() -> _VirtualTime:
+    return _VirtualTime()
+
+
+@pytest.fixture
+def clock(_virtual_time: _VirtualTime) -> Callable[[], float]:
+    """A fake monotonic clock, for ``clock=`` parameters: it starts at 1000.0."""
+    return _virtual_time
+
+
+@pytest.fixture
+def advance_clock(_virtual_time: _VirtualTime) -> Callable[[float], None]:
+    """Move the fake ``clock`` forward by some seconds."""
+    return _virtual_time.advance
+
+
+@pytest.fixture
+def sleep(_virtual_time: _VirtualTime) -> Callable[[float], Awaitable[None]]:
+    """A ``sleep=`` that waits no real time: it records the delay and moves the fake ``clock``."""
+    return _virtual_time.sleep
+
+
+@pytest.fixture
+def sleeps(_virtual_time: _VirtualTime) -> list[float]:
+    """Every delay passed to the fake ``sleep``, in order."""
+    return _virtual_time.sleeps
+
+
+# --- the mock API ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_options() -> dict[str, str]:
+    """Credentials and URLs of the mock API: keyword arguments of ``AsyncFragment``."""
+    return {
+        "client_id": "client_id_0123",
+        "client_secret": "sEcReT-d0-n0t-l0g-9f8e7d",
+        "base_url": "https://api.fragment.test",
+        "token_url": "https://auth.fragment.test/oauth2/token",
+    }
+
+
+@pytest.fixture
+def access_token() -> str:
+    """The token the mock token endpoint issues by default (valid for an hour)."""
+    return "access-T0KEN-5a4b3c"
+
+
+@pytest.fixture
+def answers() -> list[Outcome]:
+    """What the mock API answers to the next requests (token requests aside), in order."""
+    return []
+
+
+@pytest.fixture
+def token_answers() -> list[Outcome]:
+    """What the mock token endpoint answers to the next token requests, in order."""
+    return []
+
+
+@pytest.fixture
+def api_requests() -> list[Request]:
+    """Every request the mock API received, token requests aside."""
+    return []
+
+
+@pytest.fixture
+def token_requests() -> list[Request]:
+    """Every request the mock token endpoint received."""
+    return []
+
+
+@pytest.fixture
+def transport(
+    access_token: str,
+    seed_answer_body: bytes,
+    answers: list[Outcome],
+    token_answers: list[Outcome],
+    api_requests: list[Request],
+    token_requests: list[Request],
+) -> MockTransport:
+    """The mock API as a transport: pass it as ``AsyncFragment(transport=...)``."""
+    valid_token = answer(200, json.dumps({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600}))
+    created = answer(201, seed_answer_body, {"Content-Type": "application/json"})
+
+    async def handle(request: Request) -> Response:
+        await asyncio.sleep(0)  # a network round trip always suspends the caller
+        if urlsplit(request.url).path.endswith("/oauth2/token"):
+            received, script, default = token_requests, token_answers, valid_token
+        else:
+            received, script, default = api_requests, answers, created
+        received.append(request)
+        outcome = script.pop(0) if script else default
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, Response):
+            return outcome
+        result = outcome(request)
+        return await result if isinstance(result, Awaitable) else result
+
+    return MockTransport(handle)
 
 
 @pytest.fixture
@@ -179,70 +210,28 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def make_client(clean_env: None) -> Callable[..., AsyncFragment]:
-    """Build clients against the stubbed API; keyword arguments override the defaults."""
+def make_client(
+    clean_env: None,
+    client_options: dict[str, str],
+    transport: MockTransport,
+    sleep: Callable[[float], Awaitable[None]],
+) -> Callable[..., AsyncFragment]:
+    """Build clients on the mock API that wait on the fake ``sleep``; keyword arguments override."""
 
-    def make(**kwargs: Any) -> AsyncFragment:
-        settings: dict[str, Any] = {
-            "client_id": CLIENT_ID,
-            "client_secret": CLIENT_SECRET,
-            "base_url": BASE_URL,
-            "token_url": TOKEN_URL,
-        }
-        settings.update(kwargs)
-        return AsyncFragment(**settings)
+    def make(**overrides: Any) -> AsyncFragment:
+        return AsyncFragment(**{**client_options, "transport": transport, "sleep": sleep, **overrides})
 
     return make
 
 
 @pytest.fixture
 async def client(make_client: Callable[..., AsyncFragment]) -> AsyncIterator[AsyncFragment]:
-    """A client with the default retry policy, closed after the test."""
+    """A client on the mock API with the default retry policy, closed after the test."""
     async with make_client() as created:
         yield created
 
 
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """A fake clock driving the token caches of every client created in the test."""
-    fake = FakeClock()
-    monkeypatch.setattr(fragment._client, "TokenCache", lambda: TokenCache(clock=fake))
-    return fake
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The delays the client's retry loop waited for, without really waiting.
-
-    Only the ``asyncio`` seen by ``fragment._client`` is replaced, so aiohttp and the event
-    loop keep the real ``asyncio.sleep``.
-    """
-    delays: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float, result: Any = None) -> Any:
-        delays.append(delay)
-        return await real_sleep(0, result)
-
-    proxy = types.SimpleNamespace(
-        **{name: getattr(asyncio, name) for name in dir(asyncio) if not name.startswith("__")}
-    )
-    proxy.sleep = fake_sleep
-    monkeypatch.setattr(fragment._client, "asyncio", proxy)
-    return delays
+# --- child processes and Ctrl-C ------------------------------------------------------------------
 
 
 def _default_sigint() -> None:

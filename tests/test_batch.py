@@ -1,211 +1,290 @@
-"""The batch runner's rate controller and input handling, without sockets."""
+"""The batch runner, generic over any create: fake ``prepare`` and ``send``, no sockets.
+
+Every input item yields exactly one result, or the batch raises.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
+import attrs
 import pytest
 
-from fragment import BatchResult, ValidationError
-from fragment._batch import RateController, collect_batch, run_batch
-from fragment.types import InvoiceCreateParams, InvoiceCreateResponse
+from fragment import AsyncFragment, BatchResult, FieldError, ValidationError
+from fragment._batch import BatchSpec, collect_batch, run_batch
+from fragment._pacing import Pacer
+from fragment.testing import answer
 
 
-class FakeClock:
+@attrs.frozen
+class Params:
+    """What the fake ``prepare`` makes of an item: its key and how its send should go."""
+
+    code: str
+    outcome: str = "ok"
+    yields: int = 0
+
+
+def prepare(item: object) -> Params:
+    """Check one item like a real create would: a mapping with a non-empty ``code``."""
+    if not isinstance(item, Mapping):
+        raise ValidationError([FieldError("item", f"expected a mapping, got {type(item).__name__}")])
+    if not item.get("code"):
+        raise ValidationError([FieldError("code", "must not be empty")])
+    return Params(**item)
+
+
+class FakeCreate:
+    """The batch's ``send``: records what it sent and the pacer each send was given."""
+
     def __init__(self) -> None:
-        self.now = 100.0
+        self.sent: list[str] = []
+        self.pacers: list[Pacer] = []
+        self.hold = asyncio.Event()
+        self.hold.set()
+        self.one_more_sent = asyncio.Event()
 
-    def __call__(self) -> float:
-        return self.now
+    async def __call__(self, params: Params, pacer: Pacer) -> str:
+        self.sent.append(params.code)
+        self.pacers.append(pacer)
+        self.one_more_sent.set()
+        for _ in range(params.yields):
+            await asyncio.sleep(0)
+        await self.hold.wait()
+        if params.outcome == "fail":
+            raise RuntimeError(f"the API refused {params.code}")
+        return f"created {params.code}"
 
-
-def answer(controller: RateController, status: int, count: int = 1, headers: dict[str, str] | None = None) -> None:
-    """Run ``count`` attempts through the controller, each answered with ``status``."""
-    for _ in range(count):
-        ticket = controller.try_acquire()
-        assert ticket is not None
-        controller.release(ticket, status, headers)
-
-
-def test_a_batch_opens_in_slow_start_and_doubles_on_clean_windows() -> None:
-    controller = RateController(64, clock=FakeClock())
-    assert controller.limit == 8
-
-    answer(controller, 201, count=20)
-    assert controller.limit == 16
-    answer(controller, 201, count=20)
-    assert controller.limit == 32
+    def spec(self, prepare: Callable[[object], Any] = prepare) -> BatchSpec[Any, str]:
+        return BatchSpec(prepare, "code", self)
 
 
-def test_a_window_with_many_429s_halves_the_limit_once() -> None:
-    controller = RateController(64, clock=FakeClock())
-    controller.limit = 64
-
-    answer(controller, 429, count=30)
-    answer(controller, 201, count=34)
-    assert controller.limit == 32
-
-    # Answers to attempts sent before the move are not judged again.
-    stale = controller._epoch - 1
-    controller._active += 40
-    for _ in range(40):
-        controller.release(stale, 429, None)
-    assert controller.limit == 32
+@pytest.fixture
+def create() -> FakeCreate:
+    return FakeCreate()
 
 
-def test_a_few_stray_429s_do_not_slow_a_healthy_batch() -> None:
-    controller = RateController(64, clock=FakeClock())
-    controller.limit = 64
-    answer(controller, 429, count=6)
-    answer(controller, 201, count=58)
-    assert controller.limit == 64
+def items(*codes: str) -> list[dict[str, Any]]:
+    return [{"code": code} for code in codes]
 
 
-def test_after_an_overload_the_limit_recovers_a_quarter_per_clean_window() -> None:
-    controller = RateController(64, clock=FakeClock())
-    controller.limit = 64
-    answer(controller, 429, count=64)
-    assert controller.limit == 32
-
-    answer(controller, 201, count=32)
-    assert controller.limit == 40
+async def collect(source: Iterable[object] | AsyncIterator[object], spec: BatchSpec[Any, str], **kwargs: Any) -> Any:
+    return await collect_batch(source, spec, concurrency=kwargs.pop("concurrency", 4), **kwargs)
 
 
-def test_at_one_request_in_flight_further_overload_spaces_the_sends() -> None:
-    clock = FakeClock()
-    controller = RateController(8, clock=clock)
-    controller.limit = 1
-    for _ in range(10):  # 10 successes in 20 ms: the server accepts one per 2 ms
-        clock.now += 0.002
-        answer(controller, 201)
-    answer(controller, 429, count=10)
-
-    assert controller.limit == 1
-    assert controller.interval == pytest.approx(0.002 * 1.25)
-    assert controller.try_acquire() is None  # spaced sends go through acquire()
+async def iterate(source: Iterable[object] | AsyncIterator[object], spec: BatchSpec[Any, str], **kwargs: Any) -> Any:
+    return [result async for result in run_batch(source, spec, concurrency=kwargs.pop("concurrency", 4), **kwargs)]
 
 
-def test_a_429_with_retry_after_pauses_every_new_attempt() -> None:
-    clock = FakeClock()
-    controller = RateController(8, clock=clock)
-    answer(controller, 429, headers={"retry-after-ms": "500"})
-
-    assert controller.try_acquire() is None
-    clock.now += 0.6
-    assert controller.try_acquire() is not None
+RUNNERS = [pytest.param(collect, id="collect_batch"), pytest.param(iterate, id="run_batch")]
+Runner = Callable[..., Awaitable[list[BatchResult[str]]]]
 
 
-async def test_acquire_waits_for_a_free_slot() -> None:
-    controller = RateController(1)
-    first = controller.try_acquire()
-    assert first is not None
-    waiter = asyncio.create_task(controller.acquire())
-    await asyncio.sleep(0.01)
-    assert not waiter.done()
-
-    controller.release(first, 201, None)
-    assert await asyncio.wait_for(waiter, 1) == controller._epoch
+# --- one result per item ------------------------------------------------------------------------
 
 
-async def test_acquire_waits_out_the_pause() -> None:
-    controller = RateController(4)
-    answer(controller, 429, headers={"retry-after-ms": "50"})
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await controller.acquire()
-    assert loop.time() - started >= 0.04
+@pytest.mark.parametrize("run", RUNNERS)
+async def test_every_item_yields_exactly_one_result(create: FakeCreate, run: Runner) -> None:
+    results = await run(items(*(f"c{n}" for n in range(50))), create.spec())
+
+    assert sorted(result.index for result in results) == list(range(50))
+    assert all(result.ok and result.response == f"created {result.key}" for result in results)
+    assert sorted(create.sent) == sorted(f"c{n}" for n in range(50))
 
 
-def good_invoice(invoice_id: str) -> dict[str, object]:
-    line_item = {
-        "amount": "100",
-        "currency_code": "EUR",
-        "description": "Seat",
-        "product_id": "prod_1",
-        "type": "payin",
-        "user_id": "user_1",
-    }
-    return {"invoice_id": invoice_id, "line_items": [line_item]}
+async def test_collect_batch_returns_the_results_in_input_order(create: FakeCreate) -> None:
+    source = [{"code": f"c{n}", "yields": 10 - n} for n in range(10)]
+
+    results = await collect(source, create.spec())
+
+    assert [result.key for result in results] == [f"c{n}" for n in range(10)]
 
 
-async def collect(invoices: object, **kwargs: object) -> tuple[list[BatchResult], list[str]]:
-    sent: list[str] = []
+async def test_run_batch_yields_the_results_as_they_complete(create: FakeCreate) -> None:
+    source = [{"code": f"c{n}", "yields": 4 - n} for n in range(4)]
 
-    async def send(params: InvoiceCreateParams) -> InvoiceCreateResponse:
-        sent.append(params.invoice_id)
-        await asyncio.sleep(0)
-        return None  # type: ignore[return-value]  # the runner never looks inside
+    results = await iterate(source, create.spec())
 
-    results = [
-        result
-        async for result in run_batch(
-            invoices,  # type: ignore[arg-type]
-            send=send,
-            concurrency=kwargs.pop("concurrency", 4),  # type: ignore[arg-type]
-            check_currency_codes=True,
-        )
-    ]
-    return results, sent
+    assert [result.key for result in results] == ["c3", "c2", "c1", "c0"]
 
 
-async def test_an_invalid_item_fails_alone_without_being_sent() -> None:
-    bad = good_invoice("inv_2")
-    bad["line_items"][0]["currency_code"] = "USDX"  # type: ignore[index]
-
-    results, sent = await collect([good_invoice("inv_1"), bad, good_invoice("inv_3")])
-
-    assert sent == ["inv_1", "inv_3"]
-    failed = [r for r in results if not r.ok]
-    assert [(r.index, r.invoice_id) for r in failed] == [(1, "inv_2")]
-    assert isinstance(failed[0].error, ValidationError)
-    assert "line_items[0].currency_code" in str(failed[0].error)
-
-
-async def test_a_repeated_invoice_id_is_not_sent_and_names_the_first_index() -> None:
-    results, sent = await collect([good_invoice("a"), good_invoice("b"), good_invoice("a")])
-
-    assert sent == ["a", "b"]
-    duplicate = next(r for r in results if r.index == 2)
-    assert isinstance(duplicate.error, ValidationError)
-    assert "index 0" in str(duplicate.error)
-
-
-async def test_an_item_that_is_not_a_mapping_is_reported_with_no_invoice_id() -> None:
-    results, sent = await collect([42, good_invoice("x")])
-
-    assert sent == ["x"]
-    assert results[0].index == 0 and results[0].invoice_id is None and not results[0].ok
-
-
-async def test_async_iterables_are_accepted() -> None:
-    async def invoices():  # type: ignore[no-untyped-def]
+async def test_async_iterables_are_accepted(create: FakeCreate) -> None:
+    async def source() -> AsyncIterator[dict[str, Any]]:
         for number in range(5):
-            yield good_invoice(f"inv_{number}")
+            yield {"code": f"c{number}"}
 
-    results, sent = await collect(invoices())
+    results = await collect(source(), create.spec())
 
-    assert sorted(sent) == [f"inv_{n}" for n in range(5)]
-    assert all(r.ok for r in results)
-
-
-@pytest.mark.parametrize("concurrency", [0, -1, 1.5, True])
-async def test_concurrency_must_be_a_positive_int(concurrency: object) -> None:
-    with pytest.raises(ValueError, match="concurrency"):
-        await collect([], concurrency=concurrency)
+    assert [result.key for result in results] == [f"c{n}" for n in range(5)]
 
 
-async def test_an_on_result_hook_that_raises_stops_the_batch_with_its_exception() -> None:
-    async def send(params: InvoiceCreateParams) -> InvoiceCreateResponse:
-        return None  # type: ignore[return-value]  # the runner never looks inside
+def test_a_result_has_exactly_one_of_response_and_error_and_invoice_id_is_its_key() -> None:
+    good, bad = BatchResult(0, "inv_1", response="created"), BatchResult(1, "inv_2", error=KeyError("x"))
 
-    def hook(result: BatchResult) -> None:
+    assert (good.ok, good.invoice_id, good.error) == (True, "inv_1", None)
+    assert (bad.ok, bad.invoice_id, bad.response) == (False, "inv_2", None)
+
+
+# --- items that fail alone ------------------------------------------------------------------------
+
+
+async def test_a_send_that_fails_fails_its_item_alone(create: FakeCreate) -> None:
+    results = await collect([{"code": "a"}, {"code": "b", "outcome": "fail"}, {"code": "c"}], create.spec())
+
+    assert [result.ok for result in results] == [True, False, True]
+    assert isinstance(results[1].error, RuntimeError)
+    assert results[1].key == "b"
+
+
+async def test_an_invalid_item_fails_alone_without_being_sent(create: FakeCreate) -> None:
+    results = await collect([{"code": "a"}, {"code": ""}, {"code": "c"}], create.spec())
+
+    assert create.sent == ["a", "c"]
+    assert isinstance(results[1].error, ValidationError)
+    assert results[1].error.path == "code"
+    assert results[1].key == ""
+
+
+async def test_an_item_that_is_not_a_mapping_is_reported_without_a_key(create: FakeCreate) -> None:
+    results = await collect([42, {"code": "x"}], create.spec())
+
+    assert create.sent == ["x"]
+    assert (results[0].index, results[0].key, results[0].ok) == (0, None, False)
+
+
+@pytest.mark.parametrize("error", [KeyError("code"), TypeError("unhashable"), ZeroDivisionError()], ids=repr)
+async def test_a_prepare_that_raises_anything_else_fails_that_item_never_loses_it(
+    create: FakeCreate, error: Exception
+) -> None:
+    def broken_prepare(item: object) -> Params:
+        if item == {"code": "odd"}:
+            raise error
+        return prepare(item)
+
+    results = await collect(items("a", "odd", "c"), create.spec(broken_prepare))
+
+    assert [(result.key, result.ok) for result in results] == [("a", True), ("odd", False), ("c", True)]
+    assert results[1].error is error
+    assert create.sent == ["a", "c"]
+
+
+async def test_a_repeated_key_is_not_sent_and_names_the_first_index(create: FakeCreate) -> None:
+    results = await collect(items("a", "b", "a"), create.spec())
+
+    assert create.sent == ["a", "b"]
+    duplicate = results[2]
+    assert isinstance(duplicate.error, ValidationError)
+    assert duplicate.error.path == "code"
+    assert "'a' repeats the item at index 0 of this batch; it was not sent" in str(duplicate.error)
+
+
+# --- what ends a batch ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+async def test_a_worker_failure_ends_the_batch_with_its_exception(create: FakeCreate, run: Runner) -> None:
+    def prepare_without_key(item: object) -> object:
+        return object()  # the batch cannot read its key: a bug, not a bad item
+
+    with pytest.raises(AttributeError, match="code"):
+        await run(items("a", "b"), create.spec(prepare_without_key))
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+async def test_an_input_that_raises_ends_the_batch_after_reporting_what_was_sent(
+    create: FakeCreate, run: Runner
+) -> None:
+    reported: list[BatchResult[str]] = []
+
+    def source() -> Iterable[dict[str, Any]]:
+        yield from items(*(f"c{n}" for n in range(10)))
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError, match="disk went away"):
+        await run(source(), create.spec(), on_result=reported.append)
+
+    assert sorted(result.index for result in reported) == list(range(10))
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+async def test_an_on_result_hook_that_raises_stops_the_batch_with_its_exception(
+    create: FakeCreate, run: Runner
+) -> None:
+    def hook(result: BatchResult[str]) -> None:
         raise KeyError("progress bar broke")
 
     with pytest.raises(KeyError, match="progress bar broke"):
-        await collect_batch(
-            [good_invoice(f"inv_{n}") for n in range(10)],
-            send=send,
-            concurrency=2,
-            check_currency_codes=True,
-            on_result=hook,
-        )
+        await run(items(*(f"c{n}" for n in range(10))), create.spec(), concurrency=2, on_result=hook)
+
+    assert len(create.sent) < 10
+
+
+async def test_cancelling_a_batch_reports_each_request_in_flight_as_cancelled(create: FakeCreate) -> None:
+    reported: list[BatchResult[str]] = []
+    create.hold.clear()
+    batch = asyncio.create_task(collect(items(*(f"c{n}" for n in range(10))), create.spec(), on_result=reported.append))
+    while len(create.sent) < 4:
+        create.one_more_sent.clear()
+        await create.one_more_sent.wait()
+
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+
+    assert create.sent == ["c0", "c1", "c2", "c3"]
+    assert [result.key for result in reported] == create.sent
+    assert all(isinstance(result.error, asyncio.CancelledError) for result in reported)
+
+
+async def test_a_consumer_that_stops_reading_stops_the_sends(create: FakeCreate) -> None:
+    results = run_batch(items(*(f"c{n}" for n in range(100))), create.spec(), concurrency=4)
+
+    await anext(results)
+    for _ in range(50):
+        await asyncio.sleep(0)
+    await results.aclose()
+
+    # The one taken, at most 4 results waiting for the consumer, at most 4 more sent meanwhile.
+    assert len(create.sent) <= 1 + 4 + 4
+
+
+# --- pacing ---------------------------------------------------------------------------------------
+
+
+async def test_every_send_of_a_batch_gets_the_batch_s_one_pacer(create: FakeCreate) -> None:
+    await collect(items("a", "b", "c"), create.spec())
+    await collect(items("d"), create.spec())
+
+    first_batch, second_batch = create.pacers[:3], create.pacers[3]
+    assert all(pacer is first_batch[0] for pacer in first_batch)
+    assert second_batch is not first_batch[0]
+
+
+# --- through a client ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("concurrency", [0, -1, 1.5, True, 101])
+async def test_a_concurrency_that_is_not_a_positive_int_within_the_pool_is_refused_at_the_call(
+    client: AsyncFragment, concurrency: Any
+) -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        client.invoices.create_many_iter([], concurrency=concurrency)
+    with pytest.raises(ValueError, match="concurrency"):
+        await client.invoices.create_many([], concurrency=concurrency)
+
+
+async def test_create_many_checks_each_item_and_retries_each_send_through_the_client(
+    client: AsyncFragment, seed_invoice: dict[str, Any], answers: list[Any], api_requests: list[Any]
+) -> None:
+    invalid = {**seed_invoice, "invoice_id": "inv_bad", "line_items": []}
+    answers.append(answer(503))
+
+    results = await client.invoices.create_many([seed_invoice, invalid, seed_invoice], concurrency=2)
+
+    assert [result.ok for result in results] == [True, False, False]
+    assert isinstance(results[1].error, ValidationError) and "line_items" in str(results[1].error)
+    assert "repeats the item at index 0" in str(results[2].error)
+    assert len(api_requests) == 2  # the 503, then its retry
+    assert results[0].response is not None and results[0].response.data.id == seed_invoice["invoice_id"]

@@ -111,7 +111,7 @@ def test_create_refuses_an_invalid_invoice_with_exit_1_and_sends_nothing(fragmen
             ["--local", "--base-url", "https://x.test", "invoices", "import", "a.csv"],
             "do not combine it with --base-url",
         ),
-        (["invoices", "import", str(EXAMPLES / "invoices.csv")], "no client_id"),
+        (["invoices", "import", str(EXAMPLES / "invoices.csv")], "no credentials: give --client-id"),
         (["invoices", "import", str(EXAMPLES / "invoices.csv"), "--concurrency", "0"], "must be at least 1"),
     ],
 )
@@ -221,7 +221,7 @@ def test_non_adjacent_rows_of_one_invoice_are_an_error_with_the_line(
     run = fragment(*connection(fragment_emulator), "invoices", "import", str(source))
 
     assert run.returncode == 1
-    assert f"{source}:4: invoice_id: rows of invoice 'inv_1' must be adjacent; its first rows start on line 2" in (
+    assert f"{source}:4: invoice_id: rows of 'inv_1' must be adjacent; its first rows start on line 2" in (
         run.stderr
     )
     assert invoice_posts(fragment_emulator) == 2  # the later row was never sent

@@ -1,772 +1,587 @@
-"""AsyncFragment against a stubbed API: the request on the wire, errors, retries, tokens, config."""
+"""AsyncFragment as a driver, through a mock transport and a sleep that waits no real time.
+
+What each decision is (retry or not, how long to wait) is tested once, at the pure layer
+(tests/test_protocol.py); here: that the client builds the right request, carries the
+decisions out (sends again, waits, refreshes the token, raises), and is configured as documented.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
-import functools
-import inspect
+import json
 import logging
-import threading
-import time
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import pytest
-from conftest import (
-    ACCESS_TOKEN,
-    BASE_URL,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    INVOICE_PAYLOAD,
-    SEED_INVOICE,
-    SEED_LINE_ITEM,
-    TOKEN_URL,
-    FakeAPI,
-    FakeClock,
-)
 
 import fragment
-import fragment._client
 from fragment import (
     APIConnectionError,
     APIResponseValidationError,
-    APIStatusError,
     APITimeoutError,
     AsyncFragment,
     AuthenticationError,
-    BadRequestError,
-    ConflictError,
     FragmentError,
     InternalServerError,
     NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
+    ValidationError,
 )
-from fragment._protocol import retry_delay
+from fragment._transport import Request, Response
+from fragment.testing import MockTransport, answer, instant_retries, set_instant_retries
 from fragment.types import InvoiceCreateResponse, LineItem
 
 MakeClient = Callable[..., AsyncFragment]
+Script = list[Any]
 
 ERROR_BODY = {"error": {"code": "some_code", "message": "the server's explanation"}}
-BASIC_CREDENTIALS = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
 
 
-@pytest.fixture
-def no_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backoff without its random part, so that the client's delays are exact."""
-    monkeypatch.setattr(fragment._client, "retry_delay", functools.partial(retry_delay, rand=lambda: 0.0))
+def error_answer(status: int, headers: dict[str, str] | None = None) -> Response:
+    return answer(status, json.dumps(ERROR_BODY), headers)
 
 
-# --- the request on the wire ------------------------------------------------------------------
+def token_answer(token: str, expires_in: float = 3600) -> Response:
+    return answer(200, json.dumps({"access_token": token, "expires_in": expires_in}))
 
 
-async def test_the_seed_example_sends_the_exact_json_body(api: FakeAPI, client: AsyncFragment) -> None:
-    api.token()
-    api.invoice()
-
-    await client.invoices.create(**SEED_INVOICE)
-
-    assert len(api.invoice_calls) == 1
-    body = api.sent_json()
-    assert list(body) == ["invoiceId", "lineItems"]
-    assert body["invoiceId"] == "invoice_2024_001"
-    assert len(body["lineItems"]) == 1
-    line_item = body["lineItems"][0]
-    assert list(line_item) == ["amount", "currencyCode", "description", "product_id", "type", "user_id"]
-    assert line_item["amount"] == "1000"
-    assert line_item["currencyCode"] == "USD"
-    assert line_item["description"] == "Professional services for January 2026"
-    assert line_item["product_id"] == "prod_1234567890"
-    assert line_item["type"] == "payout"
-    assert line_item["user_id"] == "user_ext_456"
+def basic(client_id: str, client_secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 
 
-async def test_a_create_sends_json_headers_a_bearer_token_and_a_user_agent(api: FakeAPI, client: AsyncFragment) -> None:
-    api.token()
-    api.invoice()
-
-    await client.invoices.create(**SEED_INVOICE)
-
-    headers = api.sent_headers()
-    assert headers["Content-Type"] == "application/json"
-    assert headers["Accept"] == "application/json"
-    assert headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
-    assert headers["User-Agent"].startswith(f"fragment-python/{fragment.__version__}")
+# --- the request on the wire ----------------------------------------------------------------------
 
 
-async def test_a_create_returns_the_answer_as_models(api: FakeAPI, client: AsyncFragment) -> None:
-    api.token()
-    api.invoice()
+async def test_the_seed_example_sends_the_recorded_body_as_compact_json(
+    client: AsyncFragment, seed_invoice: dict[str, Any], seed_request_body: bytes, api_requests: list[Request]
+) -> None:
+    await client.invoices.create(**seed_invoice)
 
-    invoice = await client.invoices.create(**SEED_INVOICE)
+    (sent,) = api_requests
+    assert (sent.method, sent.url) == ("POST", "https://api.fragment.test/invoices")
+    assert sent.body == json.dumps(json.loads(seed_request_body), separators=(",", ":")).encode()
+
+
+async def test_a_create_sends_json_headers_a_bearer_token_and_a_user_agent(
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request], access_token: str
+) -> None:
+    await client.invoices.create(**seed_invoice)
+
+    (sent,) = api_requests
+    assert sent.headers["Content-Type"] == "application/json"
+    assert sent.headers["Accept"] == "application/json"
+    assert sent.headers["User-Agent"].startswith(f"fragment-python/{fragment.__version__} ")
+    assert sent.authorization == f"Bearer {access_token}"
+    assert "Authorization" not in sent.headers
+
+
+async def test_a_create_returns_the_answer_as_models(client: AsyncFragment, seed_invoice: dict[str, Any]) -> None:
+    invoice = await client.invoices.create(**seed_invoice)
 
     assert isinstance(invoice, InvoiceCreateResponse)
     assert invoice.data.id == "invoice_2024_001"
-    assert invoice.data.workspace_id == "ws_42"
+    assert invoice.data.workspace_id == "ws_8f2c1e"
     assert invoice.data.line_items is not None
     assert invoice.data.line_items[0].currency_code == "USD"
 
 
 async def test_line_item_instances_and_int_amounts_are_sent_as_digit_strings(
-    api: FakeAPI, client: AsyncFragment
+    client: AsyncFragment, seed_line_item: dict[str, Any], api_requests: list[Request]
 ) -> None:
-    api.token()
-    api.invoice()
+    line_items = [LineItem(**seed_line_item), {**seed_line_item, "amount": 2500}]
 
-    await client.invoices.create(
-        invoice_id="inv_1", line_items=[LineItem(**SEED_LINE_ITEM), {**SEED_LINE_ITEM, "amount": 2500}]
-    )
+    await client.invoices.create(invoice_id="inv_1", line_items=line_items)
 
-    assert [item["amount"] for item in api.sent_json()["lineItems"]] == ["1000", "2500"]
-
-
-@pytest.mark.parametrize("status", [200, 201])
-async def test_both_200_and_201_are_success(api: FakeAPI, client: AsyncFragment, status: int) -> None:
-    api.token()
-    api.invoice(status=status)
-
-    invoice = await client.invoices.create(**SEED_INVOICE)
-
-    assert invoice.data.id == "invoice_2024_001"
+    assert [item["amount"] for item in json.loads(api_requests[0].body or b"")["lineItems"]] == ["1000", "2500"]
 
 
 async def test_default_and_extra_headers_are_sent_but_never_replace_the_bearer_token(
-    api: FakeAPI, make_client: MakeClient
+    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: list[Request], access_token: str
 ) -> None:
-    api.token()
-    api.invoice()
-
     async with make_client(default_headers={"X-Tenant": "t1"}) as client:
         await client.invoices.create(
-            **SEED_INVOICE, extra_headers={"X-Request-Tag": "abc", "Authorization": "Bearer forged"}
+            **seed_invoice, extra_headers={"X-Request-Tag": "abc", "Authorization": "Bearer forged"}
         )
 
-    headers = api.sent_headers()
-    assert (headers["X-Tenant"], headers["X-Request-Tag"]) == ("t1", "abc")
-    assert headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+    (sent,) = api_requests
+    assert (sent.headers["X-Tenant"], sent.headers["X-Request-Tag"]) == ("t1", "abc")
+    assert sent.authorization == f"Bearer {access_token}"
 
 
-async def test_unknown_currency_codes_are_sent_when_the_check_is_off(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token()
-    api.invoice()
+async def test_extra_query_is_added_to_the_url_form_encoded(
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request]
+) -> None:
+    await client.invoices.create(
+        **seed_invoice, extra_query={"dry_run": True, "tags": ["a", "b"], "skipped": None, "page": 3, "q": "x y"}
+    )
 
+    assert api_requests[0].url == "https://api.fragment.test/invoices?dry_run=true&tags=a%2Cb&page=3&q=x+y"
+
+
+async def test_extra_body_fields_are_merged_into_the_json_body_unchecked(
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request]
+) -> None:
+    await client.invoices.create(**seed_invoice, extra_body={"memo": {"any": ["shape"]}})
+
+    body = json.loads(api_requests[0].body or b"")
+    assert list(body) == ["invoiceId", "lineItems", "memo"]
+    assert body["memo"] == {"any": ["shape"]}
+
+
+async def test_an_extra_body_that_is_not_json_is_refused_before_sending(
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request]
+) -> None:
+    with pytest.raises(ValidationError, match="extra_body: cannot be encoded as JSON"):
+        await client.invoices.create(**seed_invoice, extra_body={"when": object()})
+
+    assert api_requests == []
+
+
+async def test_unknown_currency_codes_are_sent_when_the_check_is_off(
+    make_client: MakeClient, seed_line_item: dict[str, Any], api_requests: list[Request]
+) -> None:
     async with make_client(check_currency_codes=False) as client:
-        await client.invoices.create(invoice_id="inv_1", line_items=[{**SEED_LINE_ITEM, "currency_code": "NEWCOIN"}])
+        await client.invoices.create(invoice_id="inv_1", line_items=[{**seed_line_item, "currency_code": "NEWCOIN"}])
 
-    assert api.sent_json()["lineItems"][0]["currencyCode"] == "NEWCOIN"
-
-
-async def test_the_default_timeout_is_60_seconds_in_total_and_5_to_connect(api: FakeAPI, client: AsyncFragment) -> None:
-    api.token()
-    api.invoice()
-
-    await client.invoices.create(**SEED_INVOICE)
-
-    timeout = api.invoice_calls[0].kwargs["timeout"]
-    assert (timeout.total, timeout.connect) == (60, 5)
-
-
-async def test_a_per_call_timeout_overrides_the_client_one(api: FakeAPI, client: AsyncFragment) -> None:
-    api.token()
-    api.invoice()
-
-    await client.invoices.create(**SEED_INVOICE, timeout=2.5)
-
-    assert api.invoice_calls[0].kwargs["timeout"].total == 2.5
-
-
-async def test_a_client_timeout_object_is_used_as_is(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token()
-    api.invoice()
-    timeout = aiohttp.ClientTimeout(total=30, sock_read=10)
-
-    async with make_client(timeout=timeout) as client:
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert api.invoice_calls[0].kwargs["timeout"] == timeout
+    assert client.check_currency_codes is False
+    assert json.loads(api_requests[0].body or b"")["lineItems"][0]["currencyCode"] == "NEWCOIN"
 
 
 @pytest.mark.parametrize(
-    "settings", [{"timeout": 0}, {"timeout": -1}, {"timeout": "60"}, {"max_retries": -1}, {"max_retries": 1.5}]
+    ("client_timeout", "call_timeout", "expected"),
+    [
+        pytest.param({}, {}, aiohttp.ClientTimeout(total=60, connect=5), id="default-60-in-total-5-to-connect"),
+        pytest.param({}, {"timeout": 2.5}, aiohttp.ClientTimeout(total=2.5, connect=2.5), id="per-call-seconds"),
+        pytest.param({"timeout": 30}, {}, aiohttp.ClientTimeout(total=30, connect=5), id="client-seconds"),
+        pytest.param(
+            {"timeout": aiohttp.ClientTimeout(total=30, sock_read=10)},
+            {},
+            aiohttp.ClientTimeout(total=30, sock_read=10),
+            id="client-timeout-object-as-is",
+        ),
+        pytest.param(
+            {"timeout": 30},
+            {"timeout": aiohttp.ClientTimeout(sock_connect=1)},
+            aiohttp.ClientTimeout(sock_connect=1),
+            id="per-call-timeout-object-as-is",
+        ),
+    ],
 )
-def test_bad_timeout_or_max_retries_is_refused_at_construction(make_client: MakeClient, settings: Any) -> None:
+async def test_each_request_carries_its_timeout(
+    make_client: MakeClient,
+    seed_invoice: dict[str, Any],
+    api_requests: list[Request],
+    client_timeout: dict[str, Any],
+    call_timeout: dict[str, Any],
+    expected: aiohttp.ClientTimeout,
+) -> None:
+    async with make_client(**client_timeout) as client:
+        await client.invoices.create(**seed_invoice, **call_timeout)
+
+    assert api_requests[0].timeout == expected
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"timeout": 0},
+        {"timeout": -1},
+        {"timeout": "60"},
+        {"timeout": True},
+        {"max_retries": -1},
+        {"max_retries": 1.5},
+        {"max_retries": True},
+        {"max_connections": 0},
+    ],
+    ids=repr,
+)
+def test_a_bad_setting_is_refused_at_construction_naming_it(make_client: MakeClient, settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match=next(iter(settings))):
         make_client(**settings)
 
 
-# --- errors -----------------------------------------------------------------------------------
-
-STATUS_TABLE = [
-    (400, BadRequestError),
-    (401, AuthenticationError),
-    (403, PermissionDeniedError),
-    (404, NotFoundError),
-    (409, ConflictError),
-    (422, UnprocessableEntityError),
-    (429, RateLimitError),
-    (500, InternalServerError),
-    (503, InternalServerError),
-]
+@pytest.mark.parametrize("settings", [{"timeout": 0}, {"max_retries": -1}], ids=repr)
+def test_a_bad_setting_is_refused_by_with_options_too(make_client: MakeClient, settings: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(settings))):
+        make_client().with_options(**settings)
 
 
-@pytest.mark.parametrize(("status", "error_class"), STATUS_TABLE)
-async def test_an_error_status_raises_its_exception_with_status_headers_and_body(
-    api: FakeAPI, make_client: MakeClient, status: int, error_class: type[APIStatusError]
+async def test_a_bad_per_call_timeout_is_refused_before_sending(
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request]
 ) -> None:
-    api.token()
-    api.invoice(status=status, payload=ERROR_BODY, headers={"X-Request-Id": "req_123"})
+    with pytest.raises(ValueError, match="timeout"):
+        await client.invoices.create(**seed_invoice, timeout=-1)
 
-    async with make_client(max_retries=0) as client:
-        with pytest.raises(error_class) as caught:
-            await client.invoices.create(**SEED_INVOICE)
-
-    error = caught.value
-    assert isinstance(error, APIStatusError)
-    assert error.status_code == status
-    assert error.headers["x-request-id"] == "req_123"
-    assert error.body == ERROR_BODY
-    assert "the server's explanation" in str(error)
+    assert api_requests == []
 
 
-async def test_an_error_body_that_is_not_json_is_kept_as_text(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token()
-    api.invoice(status=502, body="<html>Bad Gateway</html>", content_type="text/html")
-
-    async with make_client(max_retries=0) as client:
-        with pytest.raises(InternalServerError) as caught:
-            await client.invoices.create(**SEED_INVOICE)
-
-    assert caught.value.body == "<html>Bad Gateway</html>"
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        pytest.param(b"<html>maintenance</html>", id="not-json"),
-        pytest.param(b"", id="empty"),
-        pytest.param(b'{"data": {"id": "inv_1"}}', id="wrong-shape"),
-        pytest.param(b'{"invoice": {}}', id="no-data"),
-    ],
-)
-async def test_a_2xx_body_that_is_not_an_invoice_raises_response_validation_error_with_the_raw_body(
-    api: FakeAPI, client: AsyncFragment, body: bytes
+async def test_a_trailing_slash_in_the_base_url_is_ignored(
+    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: list[Request]
 ) -> None:
-    api.token()
-    api.invoice(status=200, body=body)
+    async with make_client(base_url="https://api.fragment.test/") as client:
+        await client.invoices.create(**seed_invoice)
 
-    with pytest.raises(APIResponseValidationError) as caught:
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert caught.value.body == body
-    assert caught.value.status_code == 200
-    assert len(api.invoice_calls) == 1
+    assert client.base_url == "https://api.fragment.test"
+    assert api_requests[0].url == "https://api.fragment.test/invoices"
 
 
-async def test_a_2xx_answer_with_extra_fields_and_a_new_status_is_read(api: FakeAPI, client: AsyncFragment) -> None:
-    payload = {"data": {**INVOICE_PAYLOAD["data"], "status": "settled", "color": "blue"}, "meta": {}}
-    api.token()
-    api.invoice(payload=payload)
-
-    invoice = await client.invoices.create(**SEED_INVOICE)
-
-    assert invoice.data.status == "settled"
+# --- carrying out the decisions ---------------------------------------------------------------------
 
 
-# --- retries ----------------------------------------------------------------------------------
-
-RETRYABLE = [
-    pytest.param({"status": 408}, id="408"),
-    pytest.param({"status": 409}, id="409"),
-    pytest.param({"status": 429}, id="429"),
-    pytest.param({"status": 500}, id="500"),
-    pytest.param({"status": 502}, id="502"),
-    pytest.param({"status": 503}, id="503"),
-    pytest.param({"status": 504}, id="504"),
-    pytest.param({"exception": aiohttp.ClientConnectionError("connection refused")}, id="connection-error"),
-    pytest.param({"exception": aiohttp.ServerDisconnectedError()}, id="server-disconnected"),
-    pytest.param({"exception": TimeoutError()}, id="timeout"),
-    pytest.param({"exception": aiohttp.ConnectionTimeoutError()}, id="connect-timeout"),
-]
-
-
-@pytest.mark.parametrize("failure", RETRYABLE)
-async def test_a_retryable_failure_is_retried_and_the_create_succeeds(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float], failure: dict[str, Any]
+async def test_an_error_answer_is_raised_with_its_status_headers_and_body_without_a_retry(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    answers: Script,
+    api_requests: list[Request],
+    sleeps: list[float],
 ) -> None:
-    api.token()
-    api.invoice(**failure)
-    api.invoice()
+    answers.append(error_answer(404, {"X-Request-Id": "req_123"}))
 
-    invoice = await client.invoices.create(**SEED_INVOICE)
+    with pytest.raises(NotFoundError) as caught:
+        await client.invoices.create(**seed_invoice)
 
-    assert invoice.data.id == "invoice_2024_001"
-    assert len(api.invoice_calls) == 2
-    assert len(sleeps) == 1
-    assert api.sent_json(0) == api.sent_json(1)
-
-
-@pytest.mark.parametrize(
-    ("status", "error_class"),
-    [
-        (400, BadRequestError),
-        (401, AuthenticationError),
-        (403, PermissionDeniedError),
-        (404, NotFoundError),
-        (422, UnprocessableEntityError),
-    ],
-)
-async def test_a_non_retryable_status_is_raised_at_once(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float], status: int, error_class: type[Exception]
-) -> None:
-    api.token()
-    api.invoice(status=status, payload=ERROR_BODY, repeat=True)
-
-    with pytest.raises(error_class):
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert len(api.invoice_calls) == 1
-    assert sleeps == []
-
-
-async def test_retries_stop_after_max_retries_and_raise_the_last_error(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float]
-) -> None:
-    api.token()
-    api.invoice(status=503, payload=ERROR_BODY, repeat=True)
-
-    with pytest.raises(InternalServerError) as caught:
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert caught.value.status_code == 503
-    assert len(api.invoice_calls) == 1 + 2
-    assert len(sleeps) == 2
+    assert (caught.value.status_code, caught.value.body) == (404, ERROR_BODY)
+    assert caught.value.headers["x-request-id"] == "req_123"
+    assert "the server's explanation" in str(caught.value)
+    assert (len(api_requests), sleeps) == (1, [])
 
 
 @pytest.mark.parametrize(
     "failure",
     [
-        pytest.param({"status": 503}, id="503"),
-        pytest.param({"status": 429}, id="429"),
-        pytest.param({"exception": aiohttp.ClientConnectionError()}, id="connection-error"),
+        pytest.param(error_answer(503), id="503"),
+        pytest.param(error_answer(429), id="429"),
+        pytest.param(APIConnectionError("Connection error talking to https://api.fragment.test/invoices"), id="reset"),
+        pytest.param(APITimeoutError("Request to https://api.fragment.test/invoices timed out"), id="timeout"),
     ],
 )
-async def test_max_retries_0_sends_once(
-    api: FakeAPI, make_client: MakeClient, sleeps: list[float], failure: dict[str, Any]
+async def test_a_retryable_failure_is_sent_again_after_a_wait_and_the_create_succeeds(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    answers: Script,
+    api_requests: list[Request],
+    sleeps: list[float],
+    failure: Any,
 ) -> None:
-    api.token()
-    api.invoice(repeat=True, **failure)
+    answers.append(failure)
 
-    async with make_client(max_retries=0) as client:
-        with pytest.raises((APIStatusError, APIConnectionError)):
-            await client.invoices.create(**SEED_INVOICE)
+    invoice = await client.invoices.create(**seed_invoice)
 
-    assert len(api.invoice_calls) == 1
-    assert sleeps == []
-
-
-async def test_x_should_retry_true_retries_a_400(api: FakeAPI, client: AsyncFragment, sleeps: list[float]) -> None:
-    api.token()
-    api.invoice(status=400, payload=ERROR_BODY, headers={"X-Should-Retry": "true"})
-    api.invoice()
-
-    await client.invoices.create(**SEED_INVOICE)
-
-    assert len(api.invoice_calls) == 2
+    assert invoice.data.id == "invoice_2024_001"
+    assert len(api_requests) == 2
+    assert api_requests[0] == api_requests[1]  # the very same request, bearer token included
+    assert len(sleeps) == 1 and 0.375 <= sleeps[0] <= 0.5
 
 
-async def test_x_should_retry_false_stops_retrying_a_503(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float]
+async def test_the_wait_is_the_delay_the_server_asked_for(
+    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, sleeps: list[float]
 ) -> None:
-    api.token()
-    api.invoice(status=503, payload=ERROR_BODY, headers={"x-should-retry": "false"}, repeat=True)
+    answers.append(error_answer(429, {"retry-after-ms": "1500"}))
 
-    with pytest.raises(InternalServerError):
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert len(api.invoice_calls) == 1
-    assert sleeps == []
-
-
-async def test_429_with_retry_after_ms_waits_that_long(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float]
-) -> None:
-    api.token()
-    api.invoice(status=429, headers={"retry-after-ms": "1500"})
-    api.invoice()
-
-    await client.invoices.create(**SEED_INVOICE)
+    await client.invoices.create(**seed_invoice)
 
     assert sleeps == [1.5]
 
 
-async def test_429_with_retry_after_seconds_waits_that_long(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float]
+async def test_retries_stop_after_max_retries_and_raise_the_last_error(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    answers: Script,
+    api_requests: list[Request],
+    sleeps: list[float],
 ) -> None:
-    api.token()
-    api.invoice(status=429, headers={"Retry-After": "3"})
-    api.invoice()
+    answers.extend([error_answer(503)] * 2 + [error_answer(502)])
 
-    await client.invoices.create(**SEED_INVOICE)
+    with pytest.raises(InternalServerError) as caught:
+        await client.invoices.create(**seed_invoice)
 
-    assert sleeps == [3.0]
+    assert caught.value.status_code == 502
+    assert len(api_requests) == 1 + 2
+    assert len(sleeps) == 2
 
 
-async def test_503_with_retry_after_as_an_http_date_waits_until_then(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float]
+async def test_no_answer_after_the_last_retry_raises_the_transport_error(
+    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, api_requests: list[Request]
 ) -> None:
-    api.token()
-    api.invoice(status=503, headers={"Retry-After": email.utils.formatdate(time.time() + 30, usegmt=True)})
-    api.invoice()
-
-    await client.invoices.create(**SEED_INVOICE)
-
-    assert sleeps == [pytest.approx(30, abs=1.5)]
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [{"retry-after": "120"}, {"retry-after-ms": "600000"}, {"retry-after": "-3"}, {"retry-after": "whenever"}],
-)
-async def test_a_retry_after_out_of_range_falls_back_to_backoff(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float], headers: dict[str, str]
-) -> None:
-    api.token()
-    api.invoice(status=429, headers=headers)
-    api.invoice()
-
-    await client.invoices.create(**SEED_INVOICE)
-
-    assert len(sleeps) == 1
-    assert 0.375 <= sleeps[0] <= 0.5
-
-
-@pytest.mark.usefixtures("no_jitter")
-async def test_backoff_doubles_between_attempts(api: FakeAPI, make_client: MakeClient, sleeps: list[float]) -> None:
-    api.token()
-    api.invoice(status=500, repeat=True)
-
-    async with make_client(max_retries=6) as client:
-        with pytest.raises(InternalServerError):
-            await client.invoices.create(**SEED_INVOICE)
-
-    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
-
-
-async def test_backoff_has_jitter(api: FakeAPI, make_client: MakeClient, sleeps: list[float]) -> None:
-    api.token()
-    api.invoice(status=500, repeat=True)
-
-    async with make_client(max_retries=4) as client:
-        with pytest.raises(InternalServerError):
-            await client.invoices.create(**SEED_INVOICE)
-
-    bounds = [(0.375, 0.5), (0.75, 1.0), (1.5, 2.0), (3.0, 4.0)]
-    assert all(low <= delay <= high for delay, (low, high) in zip(sleeps, bounds, strict=True))
-
-
-@pytest.mark.parametrize(
-    "exception", [TimeoutError(), aiohttp.ServerTimeoutError(), aiohttp.ConnectionTimeoutError()], ids=type
-)
-async def test_a_timeout_raises_api_timeout_error(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float], exception: Exception
-) -> None:
-    api.token()
-    api.invoice(exception=exception, repeat=True)
+    last = APITimeoutError("Request to https://api.fragment.test/invoices timed out")
+    answers.extend([APIConnectionError("reset"), APIConnectionError("reset"), last])
 
     with pytest.raises(APITimeoutError) as caught:
-        await client.invoices.create(**SEED_INVOICE)
+        await client.invoices.create(**seed_invoice)
 
-    assert isinstance(caught.value, APIConnectionError)
-    assert caught.value.__cause__ is exception
-    assert len(api.invoice_calls) == 3
+    assert caught.value is last
+    assert len(api_requests) == 3
 
 
-@pytest.mark.parametrize(
-    "exception",
-    [aiohttp.ClientConnectionError("refused"), aiohttp.ServerDisconnectedError(), aiohttp.ClientOSError(104, "reset")],
-    ids=type,
-)
-async def test_a_connection_error_raises_api_connection_error(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float], exception: Exception
+async def test_max_retries_0_sends_once(
+    make_client: MakeClient, seed_invoice: dict[str, Any], answers: Script, api_requests: list[Request]
 ) -> None:
-    api.token()
-    api.invoice(exception=exception, repeat=True)
+    answers.append(error_answer(503))
 
-    with pytest.raises(APIConnectionError) as caught:
-        await client.invoices.create(**SEED_INVOICE)
+    async with make_client(max_retries=0) as client:
+        with pytest.raises(InternalServerError):
+            await client.invoices.create(**seed_invoice)
 
-    assert not isinstance(caught.value, APITimeoutError)
-    assert caught.value.__cause__ is exception
-    assert len(api.invoice_calls) == 3
+    assert len(api_requests) == 1
 
 
-# --- the token flow -----------------------------------------------------------------------------
+async def test_a_2xx_that_is_not_the_documented_shape_raises_response_validation_error_without_a_retry(
+    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, api_requests: list[Request]
+) -> None:
+    answers.append(answer(200, b"<html>maintenance</html>"))
+
+    with pytest.raises(APIResponseValidationError) as caught:
+        await client.invoices.create(**seed_invoice)
+
+    assert (caught.value.status_code, caught.value.body) == (200, b"<html>maintenance</html>")
+    assert len(api_requests) == 1
+
+
+# --- the token --------------------------------------------------------------------------------------
 
 
 async def test_the_token_request_uses_basic_auth_and_the_client_credentials_grant(
-    api: FakeAPI, client: AsyncFragment
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    token_requests: list[Request],
+    client_options: dict[str, str],
 ) -> None:
-    api.token()
-    api.invoice()
+    await client.invoices.create(**seed_invoice)
 
-    await client.invoices.create(**SEED_INVOICE)
-
-    (call,) = api.token_calls
-    headers = call.kwargs["headers"]
-    assert headers["Authorization"] == BASIC_CREDENTIALS
-    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert call.kwargs["data"] == b"grant_type=client_credentials"
+    (sent,) = token_requests
+    assert (sent.method, sent.url) == ("POST", client_options["token_url"])
+    assert sent.authorization == basic(client_options["client_id"], client_options["client_secret"])
+    assert sent.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert sent.headers["Accept"] == "application/json"
+    assert sent.body == b"grant_type=client_credentials"
 
 
-@pytest.mark.xfail(
-    # Self-retiring: once the fix lands this runs as a plain regression test.
-    "aiohttp.BasicAuth(" in inspect.getsource(fragment._client),
-    strict=True,
-    raises=DeprecationWarning,
-    reason="fragment/_client.py AsyncFragment._fetch_token builds the header with aiohttp.BasicAuth(...).encode(), "
-    "deprecated since aiohttp 3.14; use aiohttp.encode_basic_auth(client_id, client_secret)",
-)
-async def test_the_token_request_uses_no_deprecated_aiohttp_api(api: FakeAPI, client: AsyncFragment) -> None:
-    api.token()
-    api.invoice()
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        await client.invoices.create(**SEED_INVOICE)
-
-
-async def test_one_token_serves_many_concurrent_creates(api: FakeAPI, client: AsyncFragment) -> None:
-    api.token()
-    api.invoice(repeat=True)
-
-    await asyncio.gather(*(client.invoices.create(**SEED_INVOICE) for _ in range(20)))
-
-    assert len(api.token_calls) == 1
-    assert len(api.invoice_calls) == 20
-
-
-async def test_an_expired_token_is_refreshed_before_the_next_create(
-    api: FakeAPI, client: AsyncFragment, clock: FakeClock
+async def test_one_token_serves_many_creates_one_after_another(
+    client: AsyncFragment, seed_invoice: dict[str, Any], token_requests: list[Request], api_requests: list[Request]
 ) -> None:
-    api.token(token="token-1", expires_in=100, repeat=False)
-    api.token(token="token-2", expires_in=100, repeat=False)
-    api.invoice(repeat=True)
-    await client.invoices.create(**SEED_INVOICE)
+    for _ in range(3):
+        await client.invoices.create(**seed_invoice)
 
-    clock.advance(95)
-    await client.invoices.create(**SEED_INVOICE)
-
-    assert len(api.token_calls) == 2
-    assert [api.sent_headers(i)["Authorization"] for i in (0, 1)] == ["Bearer token-1", "Bearer token-2"]
+    assert (len(token_requests), len(api_requests)) == (1, 3)
 
 
-async def test_a_token_without_expires_in_lives_3600_seconds(
-    api: FakeAPI, client: AsyncFragment, clock: FakeClock
+async def test_concurrent_creates_wait_for_one_token_request(
+    client: AsyncFragment, seed_invoice: dict[str, Any], token_requests: list[Request], api_requests: list[Request]
 ) -> None:
-    api.token(expires_in=None)
-    api.invoice(repeat=True)
-    await client.invoices.create(**SEED_INVOICE)
+    await asyncio.gather(*(client.invoices.create(**seed_invoice) for _ in range(20)))
 
-    clock.advance(3600 - 31)
-    await client.invoices.create(**SEED_INVOICE)
-    assert len(api.token_calls) == 1
-    clock.advance(1)
-    await client.invoices.create(**SEED_INVOICE)
-    assert len(api.token_calls) == 2
+    assert (len(token_requests), len(api_requests)) == (1, 20)
 
 
-def expire_in_flight(clock: FakeClock) -> Callable[..., None]:
-    """An aioresponses callback: the token expires while the request is on its way."""
-
-    def callback(url: Any, **kwargs: Any) -> None:
-        clock.advance(200)
-
-    return callback
-
-
-async def test_a_401_with_an_expired_token_refreshes_it_and_retries_once(
-    api: FakeAPI, client: AsyncFragment, clock: FakeClock, sleeps: list[float]
+async def test_a_401_to_a_token_that_expired_in_flight_refreshes_it_and_sends_again_without_waiting(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    answers: Script,
+    token_answers: Script,
+    api_requests: list[Request],
+    sleeps: list[float],
 ) -> None:
-    api.token(token="token-1", expires_in=100, repeat=False)
-    api.token(token="token-2", expires_in=100, repeat=False)
-    api.invoice(status=401, payload=ERROR_BODY, callback=expire_in_flight(clock))
-    api.invoice()
+    async def expire_in_flight(request: Request) -> Response:
+        await asyncio.sleep(0.02)  # the token lives 10 ms on the client's own clock
+        return error_answer(401)
 
-    invoice = await client.invoices.create(**SEED_INVOICE)
+    token_answers.extend([token_answer("token-1", expires_in=0.01), token_answer("token-2")])
+    answers.append(expire_in_flight)
+
+    invoice = await client.invoices.create(**seed_invoice)
 
     assert invoice.data.id == "invoice_2024_001"
-    assert len(api.token_calls) == 2
-    assert [api.sent_headers(i)["Authorization"] for i in (0, 1)] == ["Bearer token-1", "Bearer token-2"]
+    assert [sent.authorization for sent in api_requests] == ["Bearer token-1", "Bearer token-2"]
     assert sleeps == []
 
 
-async def test_a_401_with_an_expired_token_is_refreshed_only_once(
-    api: FakeAPI, client: AsyncFragment, clock: FakeClock, sleeps: list[float]
+async def test_a_401_to_a_valid_token_is_raised_without_a_refresh(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    answers: Script,
+    token_requests: list[Request],
+    api_requests: list[Request],
 ) -> None:
-    api.token(expires_in=100)
-    api.invoice(status=401, payload=ERROR_BODY, callback=expire_in_flight(clock), repeat=True)
+    answers.append(error_answer(401))
 
     with pytest.raises(AuthenticationError):
-        await client.invoices.create(**SEED_INVOICE)
+        await client.invoices.create(**seed_invoice)
 
-    assert len(api.invoice_calls) == 2
-    assert len(api.token_calls) == 2
+    assert (len(token_requests), len(api_requests)) == (1, 1)
 
 
-async def test_the_401_refresh_happens_even_with_max_retries_0(
-    api: FakeAPI, make_client: MakeClient, clock: FakeClock
+async def test_refused_credentials_raise_authentication_error_without_the_secret(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    token_answers: Script,
+    token_requests: list[Request],
+    api_requests: list[Request],
+    client_options: dict[str, str],
 ) -> None:
-    api.token(expires_in=100)
-    api.invoice(status=401, payload=ERROR_BODY, callback=expire_in_flight(clock))
-    api.invoice()
-
-    async with make_client(max_retries=0) as client:
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert len(api.invoice_calls) == 2
-
-
-async def test_a_401_with_a_valid_token_is_raised_without_a_refresh(
-    api: FakeAPI, client: AsyncFragment, clock: FakeClock
-) -> None:
-    api.token()
-    api.invoice(status=401, payload=ERROR_BODY, repeat=True)
-
-    with pytest.raises(AuthenticationError):
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert len(api.token_calls) == 1
-    assert len(api.invoice_calls) == 1
-
-
-async def test_a_bad_client_secret_surfaces_authentication_error_without_the_secret(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float]
-) -> None:
-    api.token(status=401, payload={"error": "invalid_client", "error_description": "bad client credentials"})
+    token_answers.append(answer(401, b'{"error": "invalid_client", "error_description": "bad client credentials"}'))
 
     with pytest.raises(AuthenticationError) as caught:
-        await client.invoices.create(**SEED_INVOICE)
+        await client.invoices.create(**seed_invoice)
 
-    assert caught.value.status_code == 401
     assert caught.value.body["error"] == "invalid_client"
-    assert len(api.token_calls) == 1
-    assert api.invoice_calls == []
+    assert (len(token_requests), api_requests) == (1, [])
+    basic_credentials = basic(client_options["client_id"], client_options["client_secret"]).split()[1]
     for text in (str(caught.value), repr(caught.value), repr(caught.value.body)):
-        assert CLIENT_SECRET not in text
-        assert BASIC_CREDENTIALS.split()[1] not in text
+        assert client_options["client_secret"] not in text
+        assert basic_credentials not in text
 
 
+@pytest.mark.parametrize(
+    "failure", [pytest.param(error_answer(503), id="503"), pytest.param(APIConnectionError("reset"), id="reset")]
+)
 async def test_the_token_request_follows_the_retry_policy(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float]
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    token_answers: Script,
+    token_requests: list[Request],
+    sleeps: list[float],
+    failure: Any,
 ) -> None:
-    api.token(status=503, repeat=False)
-    api.token()
-    api.invoice()
+    token_answers.append(failure)
 
-    await client.invoices.create(**SEED_INVOICE)
+    await client.invoices.create(**seed_invoice)
 
-    assert len(api.token_calls) == 2
+    assert len(token_requests) == 2
     assert len(sleeps) == 1
 
 
-async def test_a_malformed_token_answer_raises_response_validation_error_without_the_token(
-    api: FakeAPI, client: AsyncFragment
+async def test_an_unreachable_token_endpoint_raises_after_the_retries_and_sends_no_invoice(
+    client: AsyncFragment, seed_invoice: dict[str, Any], token_answers: Script, api_requests: list[Request]
 ) -> None:
-    api.token(payload={"access_token": ACCESS_TOKEN, "expires_in": "an hour"})
+    token_answers.extend([APIConnectionError("Connection error talking to https://auth.fragment.test")] * 3)
+
+    with pytest.raises(APIConnectionError, match=r"auth\.fragment\.test"):
+        await client.invoices.create(**seed_invoice)
+
+    assert api_requests == []
+
+
+async def test_a_malformed_token_answer_raises_response_validation_error_without_the_token(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    token_answers: Script,
+    api_requests: list[Request],
+    access_token: str,
+) -> None:
+    token_answers.append(answer(200, json.dumps({"access_token": access_token, "expires_in": "an hour"})))
 
     with pytest.raises(APIResponseValidationError) as caught:
-        await client.invoices.create(**SEED_INVOICE)
+        await client.invoices.create(**seed_invoice)
 
-    assert ACCESS_TOKEN not in str(caught.value)
-    assert CLIENT_SECRET not in str(caught.value)
-    assert api.invoice_calls == []
-
-
-# --- secrets ----------------------------------------------------------------------------------
+    assert access_token not in str(caught.value)
+    assert api_requests == []
 
 
-def test_the_client_secret_is_not_in_the_repr(make_client: MakeClient) -> None:
+# --- logs and secrets --------------------------------------------------------------------------------
+
+
+def test_the_client_secret_is_in_no_repr(make_client: MakeClient, client_options: dict[str, str]) -> None:
     client = make_client()
 
-    assert CLIENT_SECRET not in repr(client)
-    assert CLIENT_SECRET not in repr(client.with_options(max_retries=1))
-    assert CLIENT_ID in repr(client)
+    for shown in (client, client.with_options(max_retries=1), client.invoices):
+        assert client_options["client_secret"] not in repr(shown)
+    assert client_options["client_id"] in repr(client)
 
 
-async def test_debug_logs_of_a_full_create_hold_no_secret(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float], caplog: pytest.LogCaptureFixture
+async def test_debug_logs_of_a_create_with_a_retry_say_what_happened_and_hold_no_secret(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    answers: Script,
+    client_options: dict[str, str],
+    access_token: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="fragment")
-    api.token()
-    api.invoice(status=503, payload=ERROR_BODY)
-    api.invoice()
+    answers.append(error_answer(503, {"retry-after": "2"}))
 
-    await client.invoices.create(**SEED_INVOICE)
+    await client.invoices.create(**seed_invoice, extra_query={"private_note": "q"})
 
-    assert "fetched an access token" in caplog.text
-    assert "retrying POST" in caplog.text
-    for secret in (CLIENT_SECRET, ACCESS_TOKEN, BASIC_CREDENTIALS.split()[1], "Bearer", "Authorization"):
+    assert "fetched an access token from https://auth.fragment.test/oauth2/token" in caplog.messages
+    assert (
+        "retrying POST https://api.fragment.test/invoices in 2.00s after status 503 (retry 1 of 2)" in caplog.messages
+    )
+    basic_credentials = basic(client_options["client_id"], client_options["client_secret"]).split()[1]
+    for secret in (client_options["client_secret"], access_token, basic_credentials, "Bearer", "private_note"):
         assert secret not in caplog.text
 
 
-async def test_connection_error_text_holds_no_secret(api: FakeAPI, client: AsyncFragment, sleeps: list[float]) -> None:
-    api.token(exception=aiohttp.ClientConnectionError("cannot connect"))
-
-    with pytest.raises(APIConnectionError) as caught:
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert CLIENT_SECRET not in str(caught.value)
-    assert TOKEN_URL in str(caught.value)
-
-
-# --- configuration ----------------------------------------------------------------------------
-
-
-async def test_settings_come_from_the_environment(
-    api: FakeAPI, clean_env: None, monkeypatch: pytest.MonkeyPatch
+async def test_a_retry_after_no_answer_is_logged_with_the_reason(
+    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("FRAGMENT_CLIENT_ID", "env-id")
-    monkeypatch.setenv("FRAGMENT_CLIENT_SECRET", "env-secret")
-    monkeypatch.setenv("FRAGMENT_BASE_URL", "https://env-api.fragment.test/")
-    monkeypatch.setenv("FRAGMENT_TOKEN_URL", "https://env-auth.fragment.test/token")
-    api.token(url="https://env-auth.fragment.test/token")
-    api.invoice(url="https://env-api.fragment.test/invoices")
+    caplog.set_level(logging.INFO, logger="fragment")
+    answers.append(APIConnectionError("Connection error talking to https://api.fragment.test/invoices: reset"))
 
-    async with AsyncFragment() as client:
-        await client.invoices.create(**SEED_INVOICE)
+    await client.invoices.create(**seed_invoice)
+
+    (retry,) = [message for message in caplog.messages if message.startswith("retrying")]
+    assert retry.endswith("after Connection error talking to https://api.fragment.test/invoices: reset (retry 1 of 2)")
+
+
+# --- configuration ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def env_settings(monkeypatch: pytest.MonkeyPatch, clean_env: None) -> dict[str, str]:
+    settings = {
+        "FRAGMENT_CLIENT_ID": "env-id",
+        "FRAGMENT_CLIENT_SECRET": "env-secret",
+        "FRAGMENT_BASE_URL": "https://env-api.fragment.test/",
+        "FRAGMENT_TOKEN_URL": "https://env-auth.fragment.test/oauth2/token",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return settings
+
+
+@pytest.mark.usefixtures("env_settings")
+async def test_settings_come_from_the_environment(
+    transport: MockTransport,
+    seed_invoice: dict[str, Any],
+    token_requests: list[Request],
+    api_requests: list[Request],
+) -> None:
+    async with AsyncFragment(transport=transport) as client:
+        await client.invoices.create(**seed_invoice)
 
     assert client.base_url == "https://env-api.fragment.test"
-    (token_call,) = api.calls("https://env-auth.fragment.test/token")
-    expected = "Basic " + base64.b64encode(b"env-id:env-secret").decode()
-    assert token_call.kwargs["headers"]["Authorization"] == expected
-    assert len(api.calls("https://env-api.fragment.test/invoices")) == 1
+    assert token_requests[0].url == "https://env-auth.fragment.test/oauth2/token"
+    assert token_requests[0].authorization == basic("env-id", "env-secret")
+    assert api_requests[0].url == "https://env-api.fragment.test/invoices"
 
 
-def test_arguments_win_over_the_environment(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FRAGMENT_CLIENT_ID", "env-id")
-    monkeypatch.setenv("FRAGMENT_CLIENT_SECRET", "env-secret")
-    monkeypatch.setenv("FRAGMENT_BASE_URL", "https://env-api.fragment.test")
+@pytest.mark.usefixtures("env_settings")
+async def test_arguments_win_over_the_environment(
+    transport: MockTransport, seed_invoice: dict[str, Any], token_requests: list[Request]
+) -> None:
+    async with AsyncFragment(
+        transport=transport, client_id="arg-id", base_url="https://arg-api.fragment.test"
+    ) as client:
+        await client.invoices.create(**seed_invoice)
 
-    client = AsyncFragment(client_id="arg-id", base_url=BASE_URL)
-
-    assert client.base_url == BASE_URL
-    assert "arg-id" in repr(client)
+    assert client.base_url == "https://arg-api.fragment.test"
+    assert token_requests[0].authorization == basic("arg-id", "env-secret")
 
 
-async def test_the_default_urls_are_the_documented_ones(api: FakeAPI, clean_env: None) -> None:
-    api.token(url="https://auth.us-west-2.fragment.dev/oauth2/token")
-    api.invoice(url="https://api.us-west-2.fragment.dev/invoices")
-
-    async with AsyncFragment(client_id=CLIENT_ID, client_secret=CLIENT_SECRET) as client:
-        await client.invoices.create(**SEED_INVOICE)
+@pytest.mark.usefixtures("clean_env")
+async def test_the_default_urls_are_the_documented_ones(
+    transport: MockTransport,
+    seed_invoice: dict[str, Any],
+    token_requests: list[Request],
+    api_requests: list[Request],
+) -> None:
+    async with AsyncFragment(client_id="id", client_secret="secret", transport=transport) as client:
+        await client.invoices.create(**seed_invoice)
 
     assert client.base_url == "https://api.us-west-2.fragment.dev"
-    assert len(api.calls("https://api.us-west-2.fragment.dev/invoices")) == 1
+    assert token_requests[0].url == "https://auth.us-west-2.fragment.dev/oauth2/token"
+    assert api_requests[0].url == "https://api.us-west-2.fragment.dev/invoices"
 
 
 @pytest.mark.parametrize(
@@ -778,8 +593,9 @@ async def test_the_default_urls_are_the_documented_ones(api: FakeAPI, clean_env:
         ({}, "FRAGMENT_CLIENT_ID"),
     ],
 )
+@pytest.mark.usefixtures("clean_env")
 def test_missing_credentials_raise_an_error_naming_the_variable(
-    clean_env: None, monkeypatch: pytest.MonkeyPatch, present: dict[str, str], missing_variable: str
+    monkeypatch: pytest.MonkeyPatch, present: dict[str, str], missing_variable: str
 ) -> None:
     for name, value in present.items():
         monkeypatch.setenv(name, value)
@@ -789,114 +605,104 @@ def test_missing_credentials_raise_an_error_naming_the_variable(
 
 
 @pytest.mark.parametrize(
-    "urls",
+    ("urls", "env", "named"),
     [
-        {"base_url": "http://api.example.com"},
-        {"token_url": "http://auth.example.com/oauth2/token"},
-        {"base_url": "http://10.1.2.3:8080"},
+        ({"base_url": "http://api.example.com"}, {}, "base_url"),
+        ({"token_url": "http://auth.example.com/oauth2/token"}, {}, "token_url"),
+        ({"base_url": None}, {"FRAGMENT_BASE_URL": "http://10.1.2.3:8080"}, "base_url"),
     ],
 )
-def test_plain_http_to_a_remote_host_is_refused(make_client: MakeClient, urls: dict[str, str]) -> None:
-    with pytest.raises(FragmentError, match=r"plain http.*allow_insecure_http=True"):
+def test_plain_http_to_a_remote_host_is_refused_at_construction(
+    make_client: MakeClient,
+    monkeypatch: pytest.MonkeyPatch,
+    urls: dict[str, str | None],
+    env: dict[str, str],
+    named: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(FragmentError, match=rf"{named} '.*' uses plain http.*allow_insecure_http=True"):
         make_client(**urls)
 
 
-def test_plain_http_from_the_environment_is_refused_too(clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FRAGMENT_BASE_URL", "http://api.example.com")
-
-    with pytest.raises(FragmentError, match="base_url"):
-        AsyncFragment(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
-
-
-async def test_plain_http_to_a_remote_host_is_allowed_when_opted_in(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token(url="http://emulator.internal:8080/oauth2/token")
-    api.invoice(url="http://emulator.internal:8080/invoices")
-
+async def test_plain_http_to_a_remote_host_is_allowed_when_opted_in(
+    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: list[Request]
+) -> None:
     async with make_client(
         base_url="http://emulator.internal:8080",
         token_url="http://emulator.internal:8080/oauth2/token",
         allow_insecure_http=True,
     ) as client:
-        await client.invoices.create(**SEED_INVOICE)
+        await client.invoices.create(**seed_invoice)
 
-    assert len(api.calls("http://emulator.internal:8080/invoices")) == 1
-
-
-@pytest.mark.parametrize("host", ["127.0.0.1:8080", "localhost:8080", "[::1]:8080"])
-async def test_plain_http_to_loopback_is_allowed(api: FakeAPI, make_client: MakeClient, host: str) -> None:
-    api.token(url=f"http://{host}/oauth2/token")
-    api.invoice(url=f"http://{host}/invoices")
-
-    async with make_client(base_url=f"http://{host}", token_url=f"http://{host}/oauth2/token") as client:
-        await client.invoices.create(**SEED_INVOICE)
-
-    assert len(api.calls(f"http://{host}/invoices")) == 1
+    assert api_requests[0].url == "http://emulator.internal:8080/invoices"
 
 
-@pytest.fixture
-def no_sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Make creating any aiohttp session or connector fail loudly."""
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("an aiohttp session or connector was created")
-
-    monkeypatch.setattr(aiohttp, "ClientSession", refuse)
-    monkeypatch.setattr(aiohttp, "TCPConnector", refuse)
-    yield
-
-
-@pytest.mark.usefixtures("no_sessions")
-def test_construction_needs_no_event_loop_and_does_no_io(api: FakeAPI, make_client: MakeClient) -> None:
-    with pytest.raises(RuntimeError):
-        asyncio.get_running_loop()
-
+def test_construction_needs_no_event_loop_and_sends_nothing(make_client: MakeClient, transport: MockTransport) -> None:
     client = make_client()
     clone = client.with_options(timeout=5)
 
-    assert api.nothing_sent
-    assert clone.base_url == client.base_url
+    assert transport.requests == []
+    assert (clone.base_url, clone.closed) == (client.base_url, False)
 
 
-async def test_with_options_changes_timeout_and_retries_and_shares_the_connection_and_token(
-    api: FakeAPI, client: AsyncFragment, sleeps: list[float]
+def test_the_settings_read_back_as_given(make_client: MakeClient) -> None:
+    client = make_client(max_retries=5, timeout=12, max_connections=7, check_currency_codes=False)
+
+    assert (client.max_retries, client.timeout.total, client.max_connections) == (5, 12, 7)
+    assert client.check_currency_codes is False
+
+
+async def test_transport_and_http_session_together_are_refused(make_client: MakeClient) -> None:
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(ValueError, match="either transport= or http_session="):
+            make_client(http_session=session)
+
+
+# --- with_options -------------------------------------------------------------------------------------
+
+
+async def test_with_options_changes_timeout_and_retries_and_shares_the_transport_and_token(
+    client: AsyncFragment,
+    seed_invoice: dict[str, Any],
+    answers: Script,
+    token_requests: list[Request],
+    api_requests: list[Request],
 ) -> None:
-    api.token()
-    api.invoice()
-    api.invoice()
-    api.invoice(status=503)
-
     clone = client.with_options(timeout=3, max_retries=0)
-    await client.invoices.create(**SEED_INVOICE)
-    await clone.invoices.create(**SEED_INVOICE)
+
+    await client.invoices.create(**seed_invoice)
+    answers.append(error_answer(503))
     with pytest.raises(InternalServerError):
-        await clone.invoices.create(**SEED_INVOICE)
+        await clone.invoices.create(**seed_invoice)
 
     assert (clone.max_retries, clone.timeout.total) == (0, 3)
     assert (client.max_retries, client.timeout.total) == (2, 60)
-    assert api.invoice_calls[1].kwargs["timeout"].total == 3
-    assert len(api.invoice_calls) == 3
-    assert len(api.token_calls) == 1
-    assert clone._connection.state().session is client._connection.state().session
+    assert [sent.timeout.total for sent in api_requests] == [60, 3]  # and the clone's 503 was not retried
+    assert len(token_requests) == 1
 
 
-async def test_with_options_keeps_unchanged_settings(make_client: MakeClient) -> None:
-    client = make_client(max_retries=5, check_currency_codes=False)
+def test_with_options_keeps_the_settings_it_does_not_change(make_client: MakeClient) -> None:
+    client = make_client(max_retries=5, check_currency_codes=False, default_headers={"X-Tenant": "t1"})
 
     clone = client.with_options(timeout=1)
 
-    assert (clone.max_retries, clone.check_currency_codes, clone.base_url) == (5, False, BASE_URL)
+    assert (clone.max_retries, clone.check_currency_codes, clone.base_url) == (5, False, "https://api.fragment.test")
+    assert clone.max_connections == client.max_connections
 
 
-async def test_async_with_closes_the_session_it_opened(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token()
-    api.invoice()
+# --- closing -----------------------------------------------------------------------------------------
 
+
+async def test_async_with_closes_the_client_and_its_transport(
+    make_client: MakeClient, transport: MockTransport
+) -> None:
     async with make_client() as client:
-        await client.invoices.create(**SEED_INVOICE)
-        session = client._connection.state().session
-        assert not session.closed
+        assert not client.closed
 
-    assert session.closed
+    assert client.closed
+    assert transport.closed
 
 
 async def test_close_is_safe_twice_and_before_any_request(make_client: MakeClient) -> None:
@@ -905,64 +711,106 @@ async def test_close_is_safe_twice_and_before_any_request(make_client: MakeClien
     await client.close()
     await client.close()
 
-
-async def test_a_passed_in_session_is_used_and_not_closed(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token()
-    api.invoice()
-
-    async with aiohttp.ClientSession(headers={"X-Session-Marker": "the caller's"}) as session:
-        async with make_client(http_session=session) as client:
-            await client.invoices.create(**SEED_INVOICE)
-
-        assert not session.closed
-        assert api.sent_headers()["X-Session-Marker"] == "the caller's"
+    assert client.closed
 
 
-def test_a_second_asyncio_run_works_with_a_fresh_session(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token()
-    api.invoice(repeat=True)
+@pytest.mark.parametrize("closed_one", ["client", "copy"])
+async def test_a_closed_client_and_its_copies_refuse_calls_and_send_nothing(
+    make_client: MakeClient,
+    seed_invoice: dict[str, Any],
+    transport: MockTransport,
+    closed_one: str,
+) -> None:
     client = make_client()
+    copy = client.with_options(max_retries=0)
+    await (client if closed_one == "client" else copy).close()
 
-    first = asyncio.run(client.invoices.create(**SEED_INVOICE))
-    assert client._connection._state is not None
-    first_session = client._connection._state.session
-    second = asyncio.run(client.invoices.create(**SEED_INVOICE))
-    second_session = client._connection._state.session
-    asyncio.run(client.close())
+    for user in (client, copy):
+        with pytest.raises(FragmentError, match="this AsyncFragment is closed; create a new client"):
+            await user.invoices.create(**seed_invoice)
 
-    assert first == second
-    assert second_session is not first_session
-    assert first_session.closed
-    assert len(api.invoice_calls) == 2
+    assert client.closed and copy.closed
+    assert transport.requests == []
 
 
-def test_a_call_from_a_second_live_loop_raises_runtime_error(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token()
-    api.invoice(repeat=True)
-    client = make_client()
-    other_loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=other_loop.run_forever, daemon=True)
-    thread.start()
+# --- the testing switch ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def slow_retry(answers: Script) -> Script:
+    """The first answer asks for a retry in 30 seconds."""
+    answers.append(error_answer(503, {"retry-after": "30"}))
+    return answers
+
+
+async def create_within(client: AsyncFragment, invoice: dict[str, Any], seconds: float) -> Any:
+    return await asyncio.wait_for(client.invoices.create(**invoice), seconds)
+
+
+@pytest.mark.usefixtures("slow_retry")
+async def test_instant_retries_makes_a_30_second_wait_take_no_time(
+    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: list[Request]
+) -> None:
+    async with make_client(sleep=None) as client:
+        with instant_retries():
+            invoice = await create_within(client, seed_invoice, 5)
+
+    assert invoice.data.id == "invoice_2024_001"
+    assert len(api_requests) == 2  # the retry itself still happens
+
+
+@pytest.mark.usefixtures("slow_retry")
+async def test_without_the_switch_a_retry_really_waits(make_client: MakeClient, seed_invoice: dict[str, Any]) -> None:
+    with instant_retries():
+        pass  # the switch goes back to off when the block ends
+
+    async with make_client(sleep=None) as client:
+        with pytest.raises(TimeoutError):
+            await create_within(client, seed_invoice, 0.2)
+
+
+@pytest.mark.usefixtures("slow_retry", "fragment_instant_retries")
+async def test_the_pytest_fixture_turns_the_switch_on_for_a_test(
+    make_client: MakeClient, seed_invoice: dict[str, Any]
+) -> None:
+    async with make_client(sleep=None) as client:
+        await create_within(client, seed_invoice, 5)
+
+
+@pytest.mark.usefixtures("slow_retry")
+async def test_set_instant_retries_switches_on_until_switched_off(
+    make_client: MakeClient, seed_invoice: dict[str, Any]
+) -> None:
+    set_instant_retries()
     try:
-        asyncio.run_coroutine_threadsafe(client.invoices.create(**SEED_INVOICE), other_loop).result(timeout=5)
-
-        with pytest.raises(RuntimeError, match="another event loop"):
-            asyncio.run(client.invoices.create(**SEED_INVOICE))
+        async with make_client(sleep=None) as client:
+            await create_within(client, seed_invoice, 5)
     finally:
-        asyncio.run_coroutine_threadsafe(client.close(), other_loop).result(timeout=5)
-        other_loop.call_soon_threadsafe(other_loop.stop)
-        thread.join(timeout=5)
-        other_loop.close()
-
-    assert len(api.invoice_calls) == 1
+        set_instant_retries(False)
 
 
-async def test_a_trailing_slash_in_the_base_url_is_ignored(api: FakeAPI, make_client: MakeClient) -> None:
-    api.token()
-    api.invoice()
+@pytest.mark.usefixtures("slow_retry")
+async def test_a_client_given_its_own_sleep_ignores_the_switch(
+    client: AsyncFragment, seed_invoice: dict[str, Any], sleeps: list[float]
+) -> None:
+    with instant_retries():
+        await client.invoices.create(**seed_invoice)
 
-    async with make_client(base_url=BASE_URL + "/") as client:
-        await client.invoices.create(**SEED_INVOICE)
+    assert sleeps == [30.0]
 
-    assert client.base_url == BASE_URL
-    assert len(api.invoice_calls) == 1
+
+def test_instant_retries_restores_the_setting_it_found(
+    make_client: MakeClient, seed_invoice: dict[str, Any], answers: Script
+) -> None:
+    async def create_after_a_30_second_retry(timeout: float) -> None:
+        answers.append(error_answer(503, {"retry-after": "30"}))
+        async with make_client(sleep=None) as client:
+            await create_within(client, seed_invoice, timeout)
+
+    with instant_retries():
+        with instant_retries():
+            pass
+        asyncio.run(create_after_a_30_second_retry(5))  # still on after the inner block
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(create_after_a_30_second_retry(0.2))

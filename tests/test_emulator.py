@@ -124,6 +124,19 @@ async def test_token_endpoint_refuses_another_grant_type_with_400(
     assert "client_credentials" in body["error"]["message"]
 
 
+async def test_a_token_request_over_the_body_limit_answers_413_in_json(
+    emulator: Emulator, session: aiohttp.ClientSession
+) -> None:
+    auth = basic_auth(emulator.client_id, emulator.client_secret)
+    form = {"grant_type": "client_credentials", "padding": "x" * (1024 * 1024)}
+    async with session.post(emulator.token_url, data=form, headers=auth) as response:
+        body = await response.json()
+
+    assert response.status == 413
+    assert body["error"]["type"] == "request_too_large"
+    assert emulator.stats.tokens_issued == 0
+
+
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-token", "Basic dGVzdC1jbGllbnQ6dGVzdC1zZWNyZXQ="])
 async def test_create_without_a_valid_bearer_token_answers_401(
     emulator: Emulator, session: aiohttp.ClientSession, authorization: str | None
@@ -135,6 +148,18 @@ async def test_create_without_a_valid_bearer_token_answers_401(
     assert response.status == 401
     assert body["error"]["type"] == "authentication_error"
     assert emulator.invoices() == []
+
+
+async def test_a_create_without_a_token_gets_401_before_faults_and_the_rate_limit(
+    session: aiohttp.ClientSession,
+) -> None:
+    faults = Faults(server_error=1.0, rate_limited=1.0, reset_before_commit=1.0)
+    async with Emulator(faults=faults, rate_limit=RateLimit(rate=0.01, burst=1)) as emulator:
+        statuses = [(await post_invoice(session, emulator, BODY))[0] for _ in range(3)]
+
+        assert statuses == [401, 401, 401]
+        assert emulator.stats.faults == {}
+        assert emulator.stats.requests == {"/invoices": 3}
 
 
 def test_tokens_expire_after_their_lifetime() -> None:
@@ -337,6 +362,7 @@ async def test_reset_faults_drop_the_connection_without_an_answer(
         assert len(emulator.invoices()) == stored
         assert emulator.stats.faults == {fault: 1}
         assert emulator.stats.statuses.get("/invoices", {}) == {}
+        assert "/invoices" not in emulator.stats.requests  # only answered requests are counted
 
 
 async def test_slow_fault_stores_then_answers_after_slow_seconds(session: aiohttp.ClientSession) -> None:
@@ -354,6 +380,7 @@ async def test_slow_fault_stores_then_answers_after_slow_seconds(session: aiohtt
 
         assert len(emulator.invoices()) == 1
         assert emulator.stats.faults == {"slow": 1}
+        assert emulator.stats.requests == {"/oauth2/token": 1}  # the client gave up: no answer was sent
 
 
 class _EventOnLog(logging.Handler):

@@ -6,13 +6,22 @@ import re
 from typing import Any
 
 import pytest
-from conftest import SEED_LINE_ITEM, FakeAPI
 
 from fragment import AsyncFragment, FragmentError, ValidationError
+from fragment._transport import Request
 from fragment._validation import validate_create, validate_invoice
 from fragment.types import InvoiceCreateParams, LineItem
 
 MISSING = object()
+SEED_LINE_ITEM: dict[str, Any] = {
+    "amount": "1000",
+    "currency_code": "USD",
+    "description": "Professional services for January 2026",
+    "product_id": "prod_1234567890",
+    "type": "payout",
+    "user_id": "user_ext_456",
+}
+"""The line item of the seed page's example."""
 
 
 def item(**changes: Any) -> dict[str, Any]:
@@ -155,15 +164,18 @@ def test_a_bad_create_raises_validation_error_naming_the_field_path(
 
 @pytest.mark.parametrize(("arguments", "path", "message"), BAD_INPUTS)
 async def test_a_bad_create_sends_nothing(
-    api: FakeAPI, client: AsyncFragment, arguments: dict[str, Any], path: str, message: str
+    client: AsyncFragment,
+    api_requests: list[Request],
+    token_requests: list[Request],
+    arguments: dict[str, Any],
+    path: str,
+    message: str,
 ) -> None:
-    api.token()
-    api.invoice(repeat=True)
-
     with pytest.raises(ValidationError, match=re.escape(path)):
         await client.invoices.create(**arguments)
 
-    assert api.nothing_sent
+    assert api_requests == []
+    assert token_requests == []
 
 
 def test_there_are_at_least_25_distinct_bad_inputs() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import TextIO
 
@@ -10,6 +11,7 @@ import attrs
 
 from .._client import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncFragment
 from .._errors import FragmentError
+from .._protocol import check_transport_security
 from ._errors import UsageError
 
 __all__ = ["ClientSettings", "open_client"]
@@ -54,6 +56,12 @@ async def open_client(settings: ClientSettings, *, concurrency: int = 1, err: Te
 
 
 def _client(settings: ClientSettings, concurrency: int) -> AsyncFragment:
+    _check_credentials(settings)
+    for option, variable, url in (
+        ("--base-url", "FRAGMENT_BASE_URL", settings.base_url),
+        ("--token-url", "FRAGMENT_TOKEN_URL", settings.token_url),
+    ):
+        _check_secure(option, variable, url or os.environ.get(variable), settings.allow_insecure_http)
     try:
         return AsyncFragment(
             base_url=settings.base_url,
@@ -66,5 +74,35 @@ def _client(settings: ClientSettings, concurrency: int) -> AsyncFragment:
             timeout=DEFAULT_TIMEOUT if settings.timeout is None else settings.timeout,
             allow_insecure_http=settings.allow_insecure_http,
         )
-    except FragmentError as error:  # missing credentials or plain http:// to a remote host
+    except (FragmentError, ValueError) as error:  # a setting the client refuses: say which, exit 2
         raise UsageError(str(error)) from None
+
+
+def _check_credentials(settings: ClientSettings) -> None:
+    """Refuse to start without credentials, naming this command line's ways to give them."""
+    missing = [
+        f"{option} (or {variable})"
+        for option, variable, value in (
+            ("--client-id", "FRAGMENT_CLIENT_ID", settings.client_id),
+            ("--client-secret", "FRAGMENT_CLIENT_SECRET", settings.client_secret),
+        )
+        if not (value or os.environ.get(variable))
+    ]
+    if missing:
+        raise UsageError(
+            f"no credentials: give {' and '.join(missing)}; "
+            "or use --local to run against an in-process emulator that needs none"
+        )
+
+
+def _check_secure(option: str, variable: str, url: str | None, allow_insecure_http: bool) -> None:
+    """The client's rule on plain http, worded with this command line's option."""
+    if url is None:
+        return
+    try:
+        check_transport_security(url, what=option, allow_insecure_http=allow_insecure_http)
+    except FragmentError:
+        raise UsageError(
+            f"{option} (or {variable}) {url!r} is plain http to a host other than this machine, which would "
+            "expose the credentials: use https, or pass --allow-insecure-http for a test server you control"
+        ) from None

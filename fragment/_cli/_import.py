@@ -1,10 +1,14 @@
-"""``fragment invoices import``: stream a file of invoices through ``create_many_iter``.
+"""``fragment <resource> import``: stream a file of records through the resource's ``create_many_iter``.
 
-The file is read lazily and each invoice is handed to the batch only when a request slot
-is free, so memory depends on ``--concurrency``, not on the file. Every invoice ends in
+The file is read lazily and each record is handed to the batch only when a request slot
+is free, so memory depends on ``--concurrency``, not on the file. Every record ends in
 exactly one way, each counted and, with ``--results``, recorded on its own line:
 created, failed (a bad record, reported with its line and never sent; or an API error),
 or skipped (``--resume``: the results file already records it as created).
+
+A batch-wide condition (the credentials refused, the API unreachable) stops the import at
+once with one message: every other record would fail the same way. So do Ctrl-C and
+SIGTERM. Records not settled then are not recorded, so ``--resume`` sends them again.
 """
 
 from __future__ import annotations
@@ -12,31 +16,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import io
+import os
 import sys
 import time
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 import attrs
 
 from .._batch import BatchResult
 from .._client import AsyncFragment
-from .._errors import ValidationError
-from .._validation import validate_invoice
+from .._errors import APIError, ValidationError
+from .._validation import validate
 from ._connect import ClientSettings, open_client
-from ._errors import UsageError
+from ._errors import UsageError, hint_for, stops_batch
+from ._import_kinds import ImportKind, LocalPreparer
 from ._progress import Progress, format_summary, make_progress
-from ._readers import Format, InputFileError, Problem, SourceInvoice, count_invoices, format_for, read_invoices
-from ._results import Failure, ResultsFile, created_ids
+from ._readers import Format, InputFileError, Problem, SourceRecord, count_records, format_for, read_records
+from ._results import Failure, NotAResultsFile, ResultsFile, created_keys
 
 __all__ = ["ImportOptions", "check_file", "import_file"]
 
 
 @attrs.frozen
 class ImportOptions:
-    """What ``fragment invoices import`` was asked to do."""
+    """What ``fragment <resource> import`` was asked to do."""
 
     source: str
     """A file name, or ``-`` for standard input."""
@@ -46,52 +51,69 @@ class ImportOptions:
     resume: bool = False
     concurrency: int = 16
 
-    @property
-    def file_format(self) -> Format:
+    def file_format(self, kind: ImportKind) -> Format:
         """The input's format, from ``--format`` or the extension."""
         format_ = self.format or format_for(self.source)
         if format_ is None:
             raise UsageError(f"cannot tell the format of {self.source!r} from its name; pass --format csv or jsonl")
+        if format_ == "csv" and kind.csv is None:
+            raise UsageError(f"{kind.noun.many} cannot be read from CSV (a field has no column form); use JSON Lines")
         return format_
 
 
-async def import_file(options: ImportOptions, settings: ClientSettings, *, err: TextIO) -> int:
-    """Create every invoice of the file; return the exit status (0 only when all were created)."""
-    if options.resume and options.results is None:
-        raise UsageError("--resume needs --results FILE: that is where created invoices are recorded")
-    format_ = options.file_format
-    skip = _already_created(options.results, err) if options.resume else set()
-    with _open_source(options.source) as stream, _open_results(options) as results:
-        async with open_client(settings, concurrency=options.concurrency, err=err) as client:
+class _Stopped(Exception):
+    """A batch-wide condition: the import stops, and says why once."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def import_file(kind: ImportKind, options: ImportOptions, settings: ClientSettings, *, err: TextIO) -> int:
+    """Create every record of the file; return the exit status (0 only when all were created)."""
+    format_ = options.file_format(kind)
+    skip = _check_results(kind, options, err)  # before anything is opened for writing
+    with _open_source(options.source) as stream:
+        async with (
+            open_client(settings, concurrency=options.concurrency, err=err) as client,
+            _open_results(kind, options) as results,
+        ):
             # Made once the client is up, so that --local's note is not printed across the bar.
-            progress = make_progress(err, _count(options.source, format_))
-            run = _Run(options.source, progress, results, skip)
-            sending = run.send(client, read_invoices(stream, format_), options.concurrency)
-            await _summarized(sending, progress, err, resumable=results is not None)
+            progress = make_progress(err, _count(options.source, format_, kind.key), noun=kind.noun)
+            preparer = kind.local_preparer() if settings.local and kind.local_preparer else None
+            run = _Run(kind, options.source, progress, results, skip, preparer)
+            records = read_records(stream, format_, key=kind.key, shape=kind.csv)
+            sending = run.send(client, records, options.concurrency)
+            await _summarized(sending, run, err, resumable=results is not None)
     return 1 if progress.counts.failed or run.stopped else 0
 
 
-async def _summarized(work: Awaitable[None], progress: Progress, err: TextIO, *, resumable: bool) -> None:
+async def _summarized(work: Awaitable[None], run: _Run, err: TextIO, *, resumable: bool) -> None:
     """Await ``work``, then close the progress display and print the summary, even on Ctrl-C."""
     started = time.monotonic()
+    resume = " (run again with --resume to finish)" if resumable else ""
     ending = ""
     try:
         await work
-    except asyncio.CancelledError:  # Ctrl-C: say what was done, then let the interruption go on
-        ending = "; interrupted (run again with --resume to finish)" if resumable else "; interrupted"
+        if run.stopped:
+            ending = f"; stopped{resume}"
+    except asyncio.CancelledError:  # Ctrl-C or SIGTERM: say what was done, then let the interruption go on
+        ending = f"; interrupted{resume}"
         raise
     finally:
-        progress.close()
-        print(format_summary(progress.counts, time.monotonic() - started) + ending, file=err, flush=True)
+        run.progress.close()
+        summary = format_summary(run.progress.counts, time.monotonic() - started, noun=run.kind.noun)
+        print(summary + ending, file=err, flush=True)
 
 
-def check_file(options: ImportOptions, *, check_currency_codes: bool, err: TextIO) -> int:
-    """``--dry-run``: validate every invoice and report every problem; send nothing."""
+def check_file(kind: ImportKind, options: ImportOptions, *, check_currency_codes: bool, err: TextIO) -> int:
+    """``--dry-run``: validate every record and report every problem; send nothing."""
     valid = invalid = 0
+    format_ = options.file_format(kind)
     with _open_source(options.source) as stream:
         try:
-            for invoice in read_invoices(stream, options.file_format):
-                problems = invoice.problems or _validation_problems(invoice, check_currency_codes)
+            for record in read_records(stream, format_, key=kind.key, shape=kind.csv):
+                problems = record.problems or _validation_problems(kind, record, check_currency_codes)
                 for problem in problems:
                     print(f"{options.source}:{problem.line}: {problem}", file=err)
                 if problems:
@@ -100,122 +122,176 @@ def check_file(options: ImportOptions, *, check_currency_codes: bool, err: TextI
                     valid += 1
         except InputFileError as error:
             print(f"{options.source}:{error.line}: {error.message}", file=err)
-            print(f"fragment: dry run stopped after {valid + invalid} invoices: the file cannot be read", file=err)
+            print(
+                f"fragment: dry run stopped after {valid + invalid} {kind.noun.many}: the file cannot be read",
+                file=err,
+            )
             return 1
     print(f"fragment: dry run: {valid} valid, {invalid} invalid; nothing was sent", file=err)
     return 1 if invalid else 0
 
 
-def _validation_problems(invoice: SourceInvoice, check_currency_codes: bool) -> tuple[Problem, ...]:
+def _validation_problems(kind: ImportKind, record: SourceRecord, check_currency_codes: bool) -> tuple[Problem, ...]:
     try:
-        validate_invoice(invoice.arguments, check_currency_codes=check_currency_codes)
+        validate(kind.params, record.arguments, check_currency_codes=check_currency_codes)
     except ValidationError as error:
-        return tuple(map(invoice.locate, error.errors))
+        return tuple(map(record.locate, error.errors))
     return ()
 
 
 class _Run:
-    """One import: feeds the batch, and records and shows each invoice's outcome."""
+    """One import: feeds the batch, and records and shows each record's outcome."""
 
-    def __init__(self, source: str, progress: Progress, results: ResultsFile | None, skip: set[str]) -> None:
+    def __init__(
+        self,
+        kind: ImportKind,
+        source: str,
+        progress: Progress,
+        results: ResultsFile | None,
+        skip: set[str],
+        preparer: LocalPreparer | None,
+    ) -> None:
+        self.kind = kind
+        self.progress = progress
         self._source = source
-        self._progress = progress
         self._results = results
         self._skip = skip
+        self._preparer = preparer
         # The records handed to the batch and not finished yet, by batch index: bounded by
         # the concurrency, and the only way back from a result to its line in the file.
-        self._pending: dict[int, SourceInvoice] = {}
+        self._pending: dict[int, SourceRecord] = {}
         self._sent = 0
         self.stopped = False
-        """True when the file turned out unreadable part way through."""
+        """True when the import ended early: the file became unreadable, or a batch-wide error."""
 
-    async def send(self, client: AsyncFragment, invoices: Iterator[SourceInvoice], concurrency: int) -> None:
-        """Create the invoices, recording each outcome, until the input ends or cannot be read."""
+    async def send(self, client: AsyncFragment, records: Iterator[SourceRecord], concurrency: int) -> None:
+        """Create the records, recording each outcome, until the input ends or the import must stop."""
+        create_many_iter = getattr(client, self.kind.resource).create_many_iter
         ticker = asyncio.create_task(self._tick())
         try:
-            batch = client.invoices.create_many_iter(self._sendable(invoices), concurrency=concurrency)
-            async for result in batch:
-                self._finished(result)
+            batch = create_many_iter(self._sendable(client, records), concurrency=concurrency)
+            # Closed on the way out, so that a stop or an interruption ends the requests in flight now.
+            async with contextlib.aclosing(batch):
+                async for result in batch:
+                    self._finished(result)
         except InputFileError as error:
             self.stopped = True
-            self._progress.note(f"{self._source}:{error.line}: {error.message}; stopped reading the file")
+            self.progress.note(f"{self._source}:{error.line}: {error.message}; stopped reading the file")
+        except _Stopped as stop:
+            self._stop(stop.error)
+        except APIError as error:  # the batch's own stop on a batch-wide condition
+            if not stops_batch(error):
+                raise
+            self._stop(error)
         finally:
             ticker.cancel()
 
-    def _sendable(self, invoices: Iterator[SourceInvoice]) -> Iterator[dict[str, object]]:
-        """The create arguments of each record to send; the others are settled here."""
-        for invoice in invoices:
-            if invoice.problems:  # even when resuming: a bad row is never silently passed over
-                self._failed(Failure.invalid(invoice.invoice_id, invoice.line, invoice.problems))
-            elif invoice.invoice_id in self._skip:
-                self._progress.advance("skipped")
-            else:
-                assert invoice.arguments is not None
-                self._pending[self._sent] = invoice
-                self._sent += 1
-                yield invoice.arguments
+    def _stop(self, error: BaseException) -> None:
+        self.stopped = True
+        self.progress.note(f"fragment: stopped: {type(error).__name__}: {error}; {hint_for(error)}")
 
-    def _finished(self, result: BatchResult) -> None:
-        invoice = self._pending.pop(result.index)
+    async def _sendable(self, client: AsyncFragment, records: Iterator[SourceRecord]) -> AsyncIterator[dict[str, Any]]:
+        """The create arguments of each record to send; the others are settled here."""
+        for record in records:
+            if record.problems:  # even when resuming: a bad row is never silently passed over
+                self._failed(Failure.invalid(record.key, record.line, record.problems))
+            elif record.key in self._skip:
+                self.progress.advance("skipped")
+            else:
+                assert record.arguments is not None
+                if self._preparer is not None:
+                    note = await self._preparer(client, record.arguments)
+                    if note:
+                        self.progress.note(note)
+                self._pending[self._sent] = record
+                self._sent += 1
+                yield record.arguments
+
+    def _finished(self, result: BatchResult[Any]) -> None:
+        record = self._pending.pop(result.index)
         if result.error is None:
             if self._results is not None:
                 self._results.created(result)
-            self._progress.advance("created")
+            self.progress.advance("created")
+        elif stops_batch(result.error):
+            raise _Stopped(result.error)  # not recorded: the record is sent again on --resume
         elif isinstance(result.error, ValidationError):
-            self._failed(Failure.invalid(invoice.invoice_id, invoice.line, map(invoice.locate, result.error.errors)))
+            self._failed(Failure.invalid(record.key, record.line, map(record.locate, result.error.errors)))
         else:
-            self._failed(Failure.from_error(invoice.invoice_id, invoice.line, result.error))
+            self._failed(Failure.from_error(record.key, record.line, result.error))
 
     def _failed(self, failure: Failure) -> None:
         if self._results is not None:
             self._results.failed(failure)
         if failure.problems:
             for problem in failure.problems:
-                self._progress.note(f"{self._source}:{problem.line}: {problem}")
+                self.progress.note(f"{self._source}:{problem.line}: {problem}")
         else:
-            where = f"{self._source}:{failure.line}: invoice {failure.invoice_id!r}"
-            self._progress.note(f"{where}: {failure.error_type}: {failure.message}")
-        self._progress.advance("failed")
+            where = f"{self._source}:{failure.line}: {self.kind.noun.one} {failure.key!r}"
+            self.progress.note(f"{where}: {failure.error_type}: {failure.message}")
+        self.progress.advance("failed")
 
     async def _tick(self) -> None:
         # Refreshes the display even while no answer arrives, so a stall shows as one.
         while True:
             await asyncio.sleep(1.0)
-            self._progress.refresh()
+            self.progress.refresh()
 
 
-def _already_created(results: Path | None, err: TextIO) -> set[str]:
-    assert results is not None
-    created, unreadable = created_ids(results)
-    if unreadable:
-        print(
-            f"fragment: ignoring {unreadable} unreadable line(s) of {results}; their invoices are sent again", file=err
-        )
-    print(f"fragment: resuming: {len(created)} invoice(s) already created per {results}", file=err)
+def _check_results(kind: ImportKind, options: ImportOptions, err: TextIO) -> set[str]:
+    """Refuse a ``--results`` file that would destroy something; return what ``--resume`` skips."""
+    results = options.results
+    if results is None:
+        if options.resume:
+            raise UsageError("--resume needs --results FILE: that is where created records are recorded")
+        return set()
+    if options.source != "-" and _same_file(Path(options.source), results):
+        raise UsageError(f"--results {results} is the input file: it would be overwritten; name another file")
+    if not options.resume:
+        return set()
+    try:
+        created, cut_short = created_keys(results, kind.key)
+    except NotAResultsFile as error:
+        raise UsageError(
+            f"--resume: {results} is not a results file of a {kind.noun.one} import ({error}); "
+            "refusing to append to it"
+        ) from None
+    except OSError as error:
+        raise UsageError(f"cannot read {results}: {error.strerror or error}") from None
+    if cut_short:
+        print(f"fragment: ignoring {cut_short} line(s) of {results} cut short; their records are sent again", file=err)
+    print(f"fragment: resuming: {len(created)} {kind.noun.many} already created per {results}", file=err)
     return created
 
 
+def _same_file(source: Path, results: Path) -> bool:
+    try:
+        return os.path.samefile(source, results)
+    except OSError:  # one of them does not exist (yet)
+        return source.resolve() == results.resolve()
+
+
 @contextlib.contextmanager
-def _open_source(source: str) -> Iterator[TextIO]:
-    """Open the input as UTF-8 text (a byte order mark is dropped), or standard input for ``-``."""
+def _open_source(source: str) -> Iterator[BinaryIO]:
+    """Open the input as bytes (the readers decode each line), or standard input for ``-``."""
     if source == "-":
-        yield io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+        yield sys.stdin.buffer
         return
     try:
-        stream = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
+        stream = open(source, "rb")  # noqa: SIM115 - closed below
     except OSError as error:
         raise UsageError(f"cannot read {source}: {error.strerror or error}") from None
     with stream:
         yield stream
 
 
-@contextlib.contextmanager
-def _open_results(options: ImportOptions) -> Iterator[ResultsFile | None]:
+@contextlib.asynccontextmanager
+async def _open_results(kind: ImportKind, options: ImportOptions) -> AsyncIterator[ResultsFile | None]:
     if options.results is None:
         yield None
         return
     try:
-        results = ResultsFile.open(options.results, append=options.resume)
+        results = ResultsFile.open(options.results, key=kind.key, append=options.resume)
     except OSError as error:
         raise UsageError(f"cannot write {options.results}: {error.strerror or error}") from None
     try:
@@ -224,12 +300,12 @@ def _open_results(options: ImportOptions) -> Iterator[ResultsFile | None]:
         results.close()
 
 
-def _count(source: str, format_: Format) -> int | None:
-    """The number of invoices in the file, for the ETA; None for standard input or a file too odd to count."""
+def _count(source: str, format_: Format, key: str) -> int | None:
+    """The number of records in the file, for the ETA; None for standard input or a file too odd to count."""
     if source == "-" or not Path(source).is_file():
         return None
     try:
-        with open(source, encoding="utf-8-sig", newline="") as stream:
-            return count_invoices(stream, format_)
-    except (OSError, UnicodeDecodeError, csv.Error):
+        with open(source, "rb") as stream:
+            return count_records(stream, format_, key=key)
+    except (OSError, csv.Error):
         return None

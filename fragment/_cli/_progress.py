@@ -14,16 +14,24 @@ from typing import Any, Literal, Protocol, TextIO
 
 import attrs
 
-__all__ = ["Counts", "LineProgress", "Outcome", "Progress", "TqdmProgress", "format_summary", "make_progress"]
+__all__ = ["Counts", "LineProgress", "Noun", "Outcome", "Progress", "TqdmProgress", "format_summary", "make_progress"]
 
 Outcome = Literal["created", "failed", "skipped"]
 LINE_INTERVAL = 2.0
 """Seconds between two plain progress lines."""
 
 
+@attrs.frozen
+class Noun:
+    """What an import's records are called: ``invoice`` / ``invoices``."""
+
+    one: str
+    many: str
+
+
 @attrs.define
 class Counts:
-    """How many invoices ended which way so far."""
+    """How many records ended which way so far."""
 
     created: int = 0
     failed: int = 0
@@ -31,26 +39,26 @@ class Counts:
 
     @property
     def done(self) -> int:
-        """Invoices dealt with in any way."""
+        """Records dealt with in any way."""
         return self.created + self.failed + self.skipped
 
     @property
     def processed(self) -> int:
-        """Invoices this run created or failed (the work that took time)."""
+        """Records this run created or failed (the work that took time)."""
         return self.created + self.failed
 
     def add(self, outcome: Outcome) -> None:
-        """Count one invoice."""
+        """Count one record."""
         setattr(self, outcome, getattr(self, outcome) + 1)
 
 
 class Progress(Protocol):
-    """Where an import reports each invoice's outcome and its messages."""
+    """Where an import reports each record's outcome and its messages."""
 
     counts: Counts
 
     def advance(self, outcome: Outcome) -> None:
-        """Count one invoice and show it."""
+        """Count one record and show it."""
 
     def note(self, message: str) -> None:
         """Print a message line without garbling the progress display."""
@@ -62,17 +70,18 @@ class Progress(Protocol):
         """Leave the display in a clean state."""
 
 
-def make_progress(stream: TextIO, total: int | None, *, bar: bool | None = None) -> Progress:
+def make_progress(stream: TextIO, total: int | None, *, noun: Noun, bar: bool | None = None) -> Progress:
     """A tqdm bar when ``stream`` is a terminal and tqdm is installed, else plain lines.
 
-    :param total: how many invoices the input holds, when known (for the ETA).
+    :param total: how many records the input holds, when known (for the ETA).
+    :param noun: what the records are, for the display.
     :param bar: force the choice (None: decide from the terminal and tqdm's presence).
     """
     tqdm = _tqdm_class() if bar is not False else None
     use_bar = bar if bar is not None else stream.isatty()
     if tqdm is not None and use_bar:
-        return TqdmProgress(tqdm, stream, total)
-    return LineProgress(stream, total)
+        return TqdmProgress(tqdm, stream, total, noun=noun)
+    return LineProgress(stream, total, noun=noun)
 
 
 def _tqdm_class() -> Any:
@@ -86,11 +95,11 @@ def _tqdm_class() -> Any:
 class TqdmProgress:
     """A tqdm bar: rate, ETA when the total is known, and the counts in its postfix."""
 
-    def __init__(self, tqdm: Any, stream: TextIO, total: int | None) -> None:
+    def __init__(self, tqdm: Any, stream: TextIO, total: int | None, *, noun: Noun) -> None:
         self.counts = Counts()
         self._tqdm = tqdm
         self._stream = stream
-        self._bar = tqdm(total=total, unit="invoice", file=stream, dynamic_ncols=True, smoothing=0.1)
+        self._bar = tqdm(total=total, unit=f" {noun.one}", file=stream, dynamic_ncols=True, smoothing=0.1)
         self._show_counts()
 
     def advance(self, outcome: Outcome) -> None:
@@ -120,16 +129,12 @@ class LineProgress:
     """One line every :data:`LINE_INTERVAL` seconds: counts, rate and ETA."""
 
     def __init__(
-        self,
-        stream: TextIO,
-        total: int | None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        prefix: str = "fragment",
+        self, stream: TextIO, total: int | None, *, noun: Noun, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.counts = Counts()
         self._stream = stream
         self._total = total
+        self._noun = noun
         self._clock = clock
         self._started = self._last = clock()
 
@@ -150,7 +155,8 @@ class LineProgress:
         """The progress line at time ``now``."""
         counts, total = self.counts, self._total
         rate = counts.processed / max(now - self._started, 1e-9)
-        done = f"{counts.done}/{total} invoices ({counts.done / total:.0%})" if total else f"{counts.done} invoices"
+        many = self._noun.many
+        done = f"{counts.done}/{total} {many} ({counts.done / total:.0%})" if total else f"{counts.done} {many}"
         text = f"fragment: {done}: {_counts_text(counts)}; {rate:.1f}/s"
         if total and rate > 0 and total > counts.done:
             text += f", ETA {_duration((total - counts.done) / rate)}"
@@ -160,10 +166,10 @@ class LineProgress:
         pass
 
 
-def format_summary(counts: Counts, elapsed: float) -> str:
+def format_summary(counts: Counts, elapsed: float, *, noun: Noun) -> str:
     """The closing line of an import: counts, elapsed time and rate."""
     rate = counts.processed / elapsed if elapsed > 0 else 0.0
-    return f"fragment: {_counts_text(counts)} in {elapsed:.2f}s ({rate:.1f} invoices/s)"
+    return f"fragment: {_counts_text(counts)} in {elapsed:.2f}s ({rate:.1f} {noun.many}/s)"
 
 
 def _counts_text(counts: Counts) -> str:

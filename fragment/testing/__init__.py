@@ -1,7 +1,8 @@
 """A local Fragment emulator for tests and demos: ``fragment.testing``.
 
-It serves the API's token and invoice endpoints over a real socket, with the client's own
-validation, idempotency by ``invoice_id`` per workspace, and seeded fault injection::
+It serves the token endpoint and all 18 operations of the API over a real socket, statefully
+and per workspace, with the client's own validation, idempotent creates, versioned updates,
+invoice balances from transactions' allocations, and seeded fault injection::
 
     from fragment import AsyncFragment
     from fragment.testing import Emulator, Faults

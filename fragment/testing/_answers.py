@@ -84,6 +84,11 @@ class ApiError(Exception):
         )
 
     @classmethod
+    def invalid_fields(cls, errors: Sequence[FieldError]) -> ApiError:
+        """400: the body or query is not what the API takes (worded as the client's ValidationError)."""
+        return cls(400, "validation_error", "; ".join(map(str, errors)), errors=errors)
+
+    @classmethod
     def invalid_reference(cls, errors: Sequence[FieldError]) -> ApiError:
         """400: fields of the body name things that do not exist in the workspace."""
         return cls(400, "invalid_reference", "; ".join(map(str, errors)), errors=errors)

@@ -160,17 +160,12 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _send(state, route.path, _TOO_LARGE)
+    # Drawn even when throttled: the faults then depend only on the order of requests.
     draw = state.faults.draw()
 
-    if state.bucket is not None:
-        wait = state.bucket.take()
-        if wait > 0:
-            state.stats.fault(Fault.THROTTLED.value)
-            answer = error_answer(
-                429, "rate_limit_error", "rate limit exceeded", headers={"retry-after-ms": retry_after_ms(wait)}
-            )
-            return _send(state, route.path, answer)
-
+    throttled = _throttled(state)
+    if throttled is not None:
+        return _send(state, route.path, throttled)
     if draw.before_commit is not None:
         _count_fault(state, draw.before_commit, route)
         if draw.before_commit is Fault.RESET_BEFORE_COMMIT:
@@ -190,6 +185,19 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(state.closing.wait(), timeout=state.faults.faults.slow_seconds)
     return _send(state, route.path, answer)
+
+
+def _throttled(state: EmulatorState) -> Answer | None:
+    """The 429 of an empty rate-limit bucket, or None when the request may pass."""
+    if state.bucket is None:
+        return None
+    wait = state.bucket.take()
+    if wait <= 0:
+        return None
+    state.stats.fault(Fault.THROTTLED.value)
+    return error_answer(
+        429, "rate_limit_error", "rate limit exceeded", headers={"retry-after-ms": retry_after_ms(wait)}
+    )
 
 
 def _count_fault(state: EmulatorState, fault: Fault, route: Route) -> None:

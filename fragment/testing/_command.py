@@ -1,6 +1,7 @@
-"""``python -m fragment.testing``: run the emulator in the foreground until Ctrl-C.
+"""``python -m fragment.testing`` (and ``fragment emulator``): run the emulator in the foreground until Ctrl-C.
 
-The parser is built by :func:`add_arguments` so that ``fragment emulator`` reuses it as is.
+``fragment emulator ARGS`` hands ``ARGS`` to :func:`main` as they are, so both commands are
+this one implementation.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
+import math
 import shlex
 import signal
 import sys
@@ -17,11 +18,21 @@ from typing import Any, TextIO
 
 import attrs
 
-from .._argparse_types import argument_type
+from .._argparse_types import argument_type, port, positive_seconds
+from .._logging import LOG_LEVELS, setup_logging
 from ._config import EmulatorClient, Faults, RateLimit
 from ._server import Emulator
 
-__all__ = ["add_arguments", "build_parser", "emulator_from_args", "main", "parse_faults", "parse_rate_limit", "serve"]
+__all__ = [
+    "CannotListen",
+    "add_arguments",
+    "build_parser",
+    "emulator_from_args",
+    "main",
+    "parse_faults",
+    "parse_rate_limit",
+    "serve",
+]
 
 _FAULT_NAMES = tuple(a.name for a in attrs.fields(Faults) if a.name != "seed")
 
@@ -34,11 +45,25 @@ def parse_faults(text: str, *, seed: int | None = 0) -> Faults:
         name = name.strip().replace("-", "_")
         if not sep or name not in _FAULT_NAMES:
             raise ValueError(f"expected NAME=VALUE with NAME one of {', '.join(_FAULT_NAMES)}, got {part!r}")
-        try:
-            values[name] = int(value) if name == "retry_after_ms" else float(value)
-        except ValueError:
-            raise ValueError(f"{name} needs a number, got {value!r}") from None
+        values[name] = _whole(name, value) if name == "retry_after_ms" else _finite(name, value)
     return Faults(**values, seed=seed)
+
+
+def _finite(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name} needs a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} needs a finite number, got {text!r}")
+    return value
+
+
+def _whole(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} needs a whole number, got {text!r}") from None
 
 
 def parse_rate_limit(text: str) -> RateLimit:
@@ -46,10 +71,12 @@ def parse_rate_limit(text: str) -> RateLimit:
     rate_text, _, burst_text = text.partition("/")
     try:
         rate = float(rate_text)
-        burst = int(burst_text) if burst_text else max(1, int(rate))
+        burst = int(burst_text) if burst_text else None
     except ValueError:
         raise ValueError(f"expected RATE or RATE/BURST, got {text!r}") from None
-    return RateLimit(rate=rate, burst=burst)
+    if not math.isfinite(rate) or rate <= 0:
+        raise ValueError(f"RATE must be a positive, finite number of requests per second, got {rate_text!r}")
+    return RateLimit(rate=rate, burst=max(1, int(rate)) if burst is None else burst)
 
 
 def _parse_client(text: str) -> EmulatorClient:
@@ -60,14 +87,14 @@ def _parse_client(text: str) -> EmulatorClient:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the emulator's options to ``parser`` (a sub-command's parser works too)."""
+    """Add the emulator's options to ``parser``."""
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=8080, help="port to listen on, 0 for any free one (default: %(default)s)"
+        "--port", type=port, default=8080, help="port to listen on, 0 for any free one (default: %(default)s)"
     )
     parser.add_argument(
         "--token-lifetime",
-        type=float,
+        type=positive_seconds,
         default=3600.0,
         metavar="SECONDS",
         help="how long access tokens stay valid (default: %(default)s)",
@@ -76,7 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--faults",
         default="",
         metavar="NAME=P,...",
-        help=f"faults to inject into POST /invoices, by probability; names: {', '.join(_FAULT_NAMES)}",
+        help=f"faults to inject into the API's requests, by probability; names: {', '.join(_FAULT_NAMES)}",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault generator (default: %(default)s)")
     parser.add_argument(
@@ -84,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=argument_type(parse_rate_limit),
         default=None,
         metavar="RATE[/BURST]",
-        help="token-bucket limit on POST /invoices, in requests per second",
+        help="token-bucket limit on the API's requests, in requests per second",
     )
     parser.add_argument(
         "--client",
@@ -94,13 +121,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID:SECRET[:WORKSPACE]",
         help="an accepted client (repeatable; the first is printed); default test-client:test-secret:ws_test",
     )
+    parser.add_argument(
+        "--log-level", choices=LOG_LEVELS, default="info", help="log to stderr at this level (default: %(default)s)"
+    )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of ``python -m fragment.testing``."""
+def build_parser(prog: str = "python -m fragment.testing") -> argparse.ArgumentParser:
+    """The parser of the emulator's command."""
     parser = argparse.ArgumentParser(
-        prog="python -m fragment.testing",
-        description="Run a local Fragment API emulator until Ctrl-C, and print how to point a client at it.",
+        prog=prog,
+        description="Run a local Fragment API emulator until Ctrl-C or SIGTERM, and print how to point a client at it.",
     )
     add_arguments(parser)
     return parser
@@ -118,15 +148,35 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
     )
 
 
-async def serve(emulator: Emulator, *, out: TextIO = sys.stdout) -> None:
-    """Run ``emulator`` until cancelled (Ctrl-C) or SIGTERM, printing its ``export`` lines first."""
-    async with emulator:
+class CannotListen(Exception):
+    """The emulator cannot listen where it was asked to (the port is taken, the host is not this machine's)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def serve(emulator: Emulator, *, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    """Run ``emulator`` until cancelled (Ctrl-C) or SIGTERM, printing its ``export`` lines once it listens.
+
+    :param out: where the ``export`` lines go (standard output by default).
+    :param err: where the banner goes (standard error by default).
+    :raises CannotListen: it cannot listen; nothing has been printed then.
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        await emulator.start()
+    except OSError as error:
+        raise CannotListen(error.strerror or str(error)) from None
+    try:
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         # SIGTERM (docker stop, a supervisor) shuts down as cleanly as Ctrl-C does. The
         # handler goes in before the address is printed: a caller may stop us right after.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, stopped.set)
+        print("Fragment emulator: Ctrl-C to stop. Point a client at it with:", file=err, flush=True)
         for name, value in emulator.env().items():
             print(f"export {name}={shlex.quote(value)}", file=out)
         out.flush()
@@ -135,19 +185,29 @@ async def serve(emulator: Emulator, *, out: TextIO = sys.stdout) -> None:
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGTERM)
+    finally:
+        await emulator.stop()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m fragment.testing``; returns the exit status."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m fragment.testing") -> int:
+    """Run the emulator's command; return its exit status (2: bad options, or it cannot listen).
+
+    :param prog: the command's name in messages (``fragment emulator`` when run from there).
+    """
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         emulator = emulator_from_args(args)
-    except ValueError as exc:
-        parser.error(str(exc))
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    print("Fragment emulator: Ctrl-C to stop. Point a client at it with:", file=sys.stderr)
-    with contextlib.suppress(KeyboardInterrupt):
+    except ValueError as error:
+        parser.error(str(error))
+    setup_logging(args.log_level)
+    try:
         asyncio.run(serve(emulator))
+    except KeyboardInterrupt:
+        pass
+    except OSError as error:
+        print(
+            f"{prog}: error: cannot listen on {args.host} port {args.port}: {error.strerror or error}", file=sys.stderr
+        )
+        return 2
     return 0

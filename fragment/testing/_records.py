@@ -9,7 +9,6 @@ a consistent snapshot that needs no lock to render.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 import attrs
 
@@ -33,7 +32,6 @@ __all__ = [
     "NewTransaction",
     "NewUser",
     "ProductRecord",
-    "ReconciliationStatus",
     "RoleRecord",
     "RoleRef",
     "TransactionRecord",
@@ -41,8 +39,6 @@ __all__ = [
     "UserRecord",
     "UserRef",
 ]
-
-ReconciliationStatus = Literal["reconciled", "unreconciled"]
 
 # --- what requests ask for ---------------------------------------------------------------
 
@@ -153,7 +149,8 @@ class NewTransaction:
     amount: str
     currency: str
     external_id: str
-    posted: datetime | str
+    posted: datetime
+    """Timezone-aware: two spellings of one instant are the same transaction."""
 
 
 @attrs.frozen
@@ -281,7 +278,7 @@ class TransactionRecord:
     created: datetime
     currency: str
     external_id: str
-    posted: datetime | str
+    posted: datetime
     version: int
     modified: datetime
     requested: tuple[object, ...]

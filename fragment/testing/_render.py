@@ -8,7 +8,6 @@ the emulator and the client cannot disagree about wire names (``workspaceId`` bu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
 import attrs
@@ -135,7 +134,7 @@ def transaction(record: TransactionRecord) -> Wire:
             created=record.created,
             currency=record.currency,
             external_id=record.external_id,
-            posted=_datetime(record.posted),
+            posted=record.posted,
             unallocated_amount=str(unallocated(record)),
             version=record.version,
             modified=record.modified,
@@ -182,11 +181,6 @@ def _diff_entry(entry: DiffEntry) -> history_models.DataDiff:
             id=entry.id, old_amount=entry.old_amount, new_amount=entry.new_amount
         )
     return history_models.DataDiffDeleteDiffEntry(item=_line_item(entry.item))
-
-
-def _datetime(value: datetime | str) -> datetime:
-    # The shared validator has checked a string form: ISO 8601 with an offset.
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # --- what the emulator holds, for tests ----------------------------------------------------

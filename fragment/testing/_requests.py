@@ -10,6 +10,7 @@ always a string, so the int convenience of Python callers is off.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from multidict import MultiMapping
@@ -17,7 +18,7 @@ from multidict import MultiMapping
 from .. import _json
 from .._errors import FieldError, ValidationError
 from .._validation import validate
-from .._wire import params_from_wire
+from .._wire import from_wire, params_from_wire
 from ..types import (
     AllocationAddOp,
     AllocationDeleteOp,
@@ -86,16 +87,15 @@ def query(params_cls: type[P], values: MultiMapping[str]) -> P:
     """The query string as ``params_cls``, or a 400; a parameter given twice is refused."""
     repeated = sorted({key for key in values if len(values.getall(key)) > 1})
     if repeated:
-        errors = [FieldError(key, "given more than once; give it once") for key in repeated]
-        raise ApiError(400, "validation_error", "; ".join(map(str, errors)), errors=errors)
+        raise ApiError.invalid_fields([FieldError(key, "given more than once; give it once") for key in repeated])
     return _checked(params_cls, dict(values))
 
 
 def no_query(values: MultiMapping[str]) -> None:
     """Refuse any query parameter: only ``GET /transactions`` takes some."""
     if values:
-        errors = [FieldError(key, "unknown query parameter; this endpoint takes none") for key in dict(values)]
-        raise ApiError(400, "validation_error", "; ".join(map(str, errors)), errors=errors)
+        message = "unknown query parameter; this endpoint takes none"
+        raise ApiError.invalid_fields([FieldError(key, message) for key in dict(values)])
 
 
 def _checked(params_cls: type[P], fields_on_wire: Mapping[str, Any]) -> P:
@@ -103,7 +103,7 @@ def _checked(params_cls: type[P], fields_on_wire: Mapping[str, Any]) -> P:
         fields = params_from_wire(params_cls, fields_on_wire)
         return validate(params_cls, fields, check_currency_codes=True, int_amounts=False)
     except ValidationError as exc:
-        raise ApiError(400, "validation_error", str(exc), errors=exc.errors) from None
+        raise ApiError.invalid_fields(exc.errors) from None
 
 
 # --- validated params in the store's terms -------------------------------------------------
@@ -159,7 +159,9 @@ def new_transaction(params: TransactionCreateParams) -> NewTransaction:
         amount=params.amount,
         currency=params.currency,
         external_id=params.external_id,
-        posted=params.posted,
+        # The validator has checked that a string is ISO 8601 with an offset; the wire
+        # converter reads it as the client reads timestamps.
+        posted=params.posted if isinstance(params.posted, datetime) else from_wire(datetime, params.posted),
     )
 
 

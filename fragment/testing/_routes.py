@@ -92,7 +92,7 @@ def _create_invoice(call: Call) -> Answer:
     params = _requests.body(InvoiceCreateParams, call.body)
     with call.store.open(call.workspace_id) as workspace:
         outcome, record = _invoices.create(workspace, params.invoice_id, _requests.new_line_items(params))
-    return data_answer(outcome, _render.invoice(record))
+    return data_answer(outcome.value, _render.invoice(record))
 
 
 def _retrieve_invoice(call: Call) -> Answer:
@@ -129,7 +129,7 @@ def _create_product(call: Call) -> Answer:
     params = _requests.body(ProductCreateParams, call.body)
     with call.store.open(call.workspace_id) as workspace:
         outcome, record = _catalog.create_product(workspace, _requests.new_product(params))
-    return data_answer(outcome, _render.product(record))
+    return data_answer(outcome.value, _render.product(record))
 
 
 def _retrieve_product(call: Call) -> Answer:
@@ -148,7 +148,7 @@ def _create_role(call: Call) -> Answer:
     params = _requests.body(RoleCreateParams, call.body)
     with call.store.open(call.workspace_id) as workspace:
         outcome, record = _catalog.create_role(workspace, params.role)
-    return data_answer(outcome, _render.role(record))
+    return data_answer(outcome.value, _render.role(record))
 
 
 def _list_roles(call: Call) -> Answer:
@@ -161,7 +161,7 @@ def _create_user(call: Call) -> Answer:
     params = _requests.body(UserCreateParams, call.body)
     with call.store.open(call.workspace_id) as workspace:
         outcome, record = _catalog.create_user(workspace, _requests.new_user(params))
-    return data_answer(outcome, _render.user(record))
+    return data_answer(outcome.value, _render.user(record))
 
 
 def _list_users(call: Call) -> Answer:
@@ -174,7 +174,7 @@ def _create_account(call: Call) -> Answer:
     params = _requests.body(ExternalAccountCreateParams, call.body)
     with call.store.open(call.workspace_id) as workspace:
         outcome, record = _catalog.create_account(workspace, _requests.new_account(params))
-    return data_answer(outcome, _render.account(record))
+    return data_answer(outcome.value, _render.account(record))
 
 
 def _list_accounts(call: Call) -> Answer:
@@ -190,7 +190,7 @@ def _create_transaction(call: Call) -> Answer:
     params = _requests.body(TransactionCreateParams, call.body)
     with call.store.open(call.workspace_id) as workspace:
         outcome, record = _transactions.create(workspace, _requests.new_transaction(params))
-    return data_answer(outcome, _render.transaction(record))
+    return data_answer(outcome.value, _render.transaction(record))
 
 
 def _retrieve_transaction(call: Call) -> Answer:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import attrs
 
 from .._errors import FieldError
+from ..types import ReconciliationStatus
 from ._answers import ApiError
 from ._records import (
     AccountRecord,
@@ -23,7 +24,6 @@ from ._records import (
     DeleteAllocation,
     NewAllocation,
     NewTransaction,
-    ReconciliationStatus,
     TransactionRecord,
     UserRecord,
     UserRef,
@@ -192,7 +192,8 @@ def _resolve_user(workspace: Workspace, path: str, ref: UserRef, errors: list[Fi
     if ref.id is not None and by_id is None:
         errors.append(FieldError(f"{path}.id", f"no user with id {ref.id!r} in this workspace"))
     elif ref.external_id is not None and by_external_id is None:
-        errors.append(FieldError(f"{path}.external_id", f"no user with external_id {ref.external_id!r}"))
+        message = f"no user with external_id {ref.external_id!r} in this workspace"
+        errors.append(FieldError(f"{path}.external_id", message))
     elif by_id is not None and by_external_id is not None and by_id != by_external_id:
         errors.append(FieldError(path, f"id {ref.id!r} and external_id {ref.external_id!r} are two users"))
     elif (user := by_id or by_external_id) is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from enum import IntEnum
+from enum import Enum
 from typing import Generic, Protocol, TypeVar
 
 from ._records import AccountRecord, InvoiceRecord, ProductRecord, RoleRecord, TransactionRecord, UserRecord
@@ -23,7 +23,7 @@ class Identified(Protocol):
 R = TypeVar("R", bound=Identified)
 
 
-class Outcome(IntEnum):
+class Outcome(Enum):
     """The status of a create: a new record (201) or the replay of an identical one (200)."""
 
     CREATED = 201

@@ -60,7 +60,6 @@ from .user_create_response import UserCreateResponse
 from .user_list_response import UserListResponse
 
 __all__ = [
-    "CURRENCY_CODES",
     "AllocationAddOp",
     "AllocationDeleteOp",
     "AllocationType",
@@ -68,6 +67,7 @@ __all__ = [
     "AllocationUser",
     "Amounts",
     "Balance",
+    "CURRENCY_CODES",
     "CurrencyCode",
     "Data",
     "DataDiff",

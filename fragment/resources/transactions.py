@@ -1,0 +1,143 @@
+"""The transactions resource: ``client.transactions``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Unpack
+
+from .._operation import ModeT, RequestOptions, Resource, operation
+from ..types import (
+    AllocationUpdate,
+    CurrencyCode,
+    ReconciliationStatus,
+    TransactionCreateAllocationsParams,
+    TransactionCreateAllocationsResponse,
+    TransactionCreateParams,
+    TransactionCreateResponse,
+    TransactionListParams,
+    TransactionListResponse,
+    TransactionRetrieveResponse,
+)
+from ..types.transaction_create_params import Account, Allocation
+
+__all__ = ["Transactions"]
+
+
+class Transactions(Resource[ModeT]):
+    """Transaction operations (``client.transactions``): money that moved, and how it pays invoices.
+
+    .. versionadded:: 0.2.0
+    """
+
+    @operation("POST", "/transactions", body=TransactionCreateParams, response=TransactionCreateResponse)
+    def create(
+        self,
+        *,
+        account: Account | Mapping[str, Any],
+        allocations: Iterable[Allocation | Mapping[str, Any]],
+        amount: str | int,
+        currency: CurrencyCode,
+        external_id: str,
+        posted: datetime | str,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Record (sync) a transaction, optionally allocating it to invoices.
+
+        Creates are idempotent by ``external_id``, which makes them safe to retry.
+
+        :param account: the external account, by ``id``, ``external_id`` or both
+            (:class:`~fragment.types.transaction_create_params.Account` or a dict).
+        :param allocations: ``{"amount", "invoice_id", "type", "user"}`` each, ``type`` being
+            ``"invoice_payin"`` or ``"invoice_payout"`` and ``user`` ``{"id": ...}`` or
+            ``{"external_id": ...}``; empty leaves the funds unreconciled.
+        :param amount: in the currency's smallest unit: a string of digits or an int,
+            negative for money going out.
+        :param currency: the currency code.
+        :param external_id: your system's ID for the transaction.
+        :param posted: when the money moved: a timezone-aware datetime (sent as its
+            ``isoformat()``) or an ISO-8601 string with an offset or ``Z`` (sent as written).
+        :param options: :class:`~fragment.RequestOptions` for this request only.
+        :raises ValidationError: a field is invalid (a naive ``posted``, an empty ``account``,
+            ...); nothing was sent.
+        :raises BadRequestError: the API refused it, for example an unknown account or invoice.
+        :raises APIStatusError: any other error answer, after retries.
+        :raises APIConnectionError: no answer, after retries.
+
+        .. versionadded:: 0.2.0
+        """
+
+    @operation("GET", "/transactions/{id}", response=TransactionRetrieveResponse)
+    def retrieve(self, id: str, /, **options: Unpack[RequestOptions]) -> None:
+        """Get a transaction by ID.
+
+        :param id: the transaction's ID.
+        :param options: :class:`~fragment.RequestOptions` for this request only.
+        :raises ValidationError: ``id`` is empty or not a string; nothing was sent.
+        :raises NotFoundError: no transaction has this ID.
+        :raises APIStatusError: any other error answer, after retries.
+        :raises APIConnectionError: no answer, after retries.
+
+        .. versionadded:: 0.2.0
+        """
+
+    @operation("GET", "/transactions", query=TransactionListParams, response=TransactionListResponse)
+    def list(
+        self,
+        *,
+        account: str | None = None,
+        reconciliation_status: ReconciliationStatus | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """List the workspace's transactions, optionally filtered (the API does not paginate).
+
+        :param account: only this account's: its ID (``ext_account_...``) or its external ID;
+            an account that does not exist gives an empty list.
+        :param reconciliation_status: ``"reconciled"`` (nothing left to allocate) or
+            ``"unreconciled"``; None for both.
+        :param options: :class:`~fragment.RequestOptions` for this request only.
+        :raises ValidationError: a filter is invalid; nothing was sent.
+        :raises APIStatusError: an error answer, after retries.
+        :raises APIConnectionError: no answer, after retries.
+
+        .. versionadded:: 0.2.0
+        """
+
+    @operation(
+        "POST",
+        "/transactions/{id}/allocations",
+        body=TransactionCreateAllocationsParams,
+        response=TransactionCreateAllocationsResponse,
+        version_guarded=True,
+    )
+    def create_allocations(
+        self,
+        id: str,
+        /,
+        *,
+        allocation_updates: Iterable[AllocationUpdate | Mapping[str, Any]],
+        version: int,
+        **options: Unpack[RequestOptions],
+    ) -> None:
+        """Add and delete allocations of a transaction.
+
+        The change applies only if ``version`` is still the transaction's current version.
+        If another write came first, the API answers 409 and this raises
+        :class:`~fragment.ConflictError` at once: resending a stale version cannot succeed,
+        so it is not retried.
+
+        :param id: the transaction's ID.
+        :param allocation_updates: ``{"op": "add", "amount", "invoice_id", "type", "user"}``
+            or ``{"op": "delete", "id": ...}`` (or :class:`~fragment.types.AllocationAddOp`
+            and :class:`~fragment.types.AllocationDeleteOp`); at least one. An allocation's
+            ID is :attr:`fragment.types.transaction.Allocation.id`.
+        :param version: the transaction's ``version`` as last read.
+        :param options: :class:`~fragment.RequestOptions` for this request only.
+        :raises ValidationError: an operation is invalid; nothing was sent.
+        :raises ConflictError: ``version`` is stale.
+        :raises NotFoundError: no transaction has this ID.
+        :raises APIStatusError: any other error answer, after retries.
+        :raises APIConnectionError: no answer, after retries.
+
+        .. versionadded:: 0.2.0
+        """

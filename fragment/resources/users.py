@@ -1,0 +1,44 @@
+"""The users resource: ``client.users``."""
+
+from __future__ import annotations
+
+from typing import Unpack
+
+from .._operation import ModeT, RequestOptions, Resource, operation
+from ..types import UserCreateParams, UserCreateResponse, UserListResponse
+
+__all__ = ["Users"]
+
+
+class Users(Resource[ModeT]):
+    """User operations (``client.users``): the parties of invoices and allocations.
+
+    .. versionadded:: 0.2.0
+    """
+
+    @operation("POST", "/users", body=UserCreateParams, response=UserCreateResponse)
+    def create(self, *, external_id: str, role: str, **options: Unpack[RequestOptions]) -> None:
+        """Create a user.
+
+        :param external_id: your system's ID for the user; line items name users by it.
+        :param role: the name of an existing role.
+        :param options: :class:`~fragment.RequestOptions` for this request only.
+        :raises ValidationError: a field is empty or not a string; nothing was sent.
+        :raises ConflictError: a user with this external ID exists.
+        :raises BadRequestError: the API refused it, for example a role that does not exist.
+        :raises APIStatusError: any other error answer, after retries.
+        :raises APIConnectionError: no answer, after retries.
+
+        .. versionadded:: 0.2.0
+        """
+
+    @operation("GET", "/users", response=UserListResponse)
+    def list(self, **options: Unpack[RequestOptions]) -> None:
+        """List every user of the workspace.
+
+        :param options: :class:`~fragment.RequestOptions` for this request only.
+        :raises APIStatusError: an error answer, after retries.
+        :raises APIConnectionError: no answer, after retries.
+
+        .. versionadded:: 0.2.0
+        """
