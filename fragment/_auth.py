@@ -94,7 +94,7 @@ class TokenCache:
         self._token: AccessToken | None = None
         self._lock: asyncio.Lock | None = None
         self._lock_loop: asyncio.AbstractEventLoop | None = None
-        self._fetches = 0
+        self._finished_fetches = 0
         self._last_failure: Exception | None = None
 
     def current(self) -> AccessToken | None:
@@ -112,21 +112,23 @@ class TokenCache:
         token = self.current()
         if token is not None:
             return token
-        fetches_before = self._fetches
+        finished_before = self._finished_fetches
         async with self._lock_for_running_loop():
             token = self.current()  # another waiter may have refreshed it meanwhile
             if token is not None:
                 return token
-            if self._fetches != fetches_before and self._last_failure is not None:
+            if self._finished_fetches != finished_before and self._last_failure is not None:
                 # The fetch this caller waited for has just failed (a wrong secret, an
                 # unreachable endpoint): share its error rather than queueing one more try.
                 raise self._last_failure
-            self._fetches += 1
             try:
                 value, expires_in = await fetch()
             except Exception as error:
                 self._last_failure = error
                 raise
+            finally:
+                # Counted when it ends: a caller that arrived during it waited for its outcome.
+                self._finished_fetches += 1
             self._last_failure = None
             now = self._clock()
             margin = min(_REFRESH_MARGIN, expires_in * 0.1)

@@ -19,6 +19,7 @@ return type; a ``functools.partial`` or a ``__getattr__`` proxy would lose them.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypedDict, TypeVar, overload
 from urllib.parse import quote
@@ -149,6 +150,11 @@ def _segment(name: str, value: object) -> str:
     return quote(value, safe="")
 
 
+def _snake_case(class_name: str) -> str:
+    """``ExternalAccounts`` -> ``external_accounts``: the attribute users reach the resource by."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+
+
 def operation(
     method: str,
     path: str,
@@ -188,7 +194,7 @@ class Endpoint(Generic[P, R]):
         self.__name__ = signature_only.__name__
         self.__qualname__ = signature_only.__qualname__
         self.__doc__ = signature_only.__doc__
-        resource = signature_only.__qualname__.split(".")[0].lower()
+        resource = _snake_case(signature_only.__qualname__.split(".")[0])
         self.operation = Operation(
             f"{resource}.{signature_only.__name__}", method, path, response, body, query, version_guarded
         )

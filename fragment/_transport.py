@@ -17,7 +17,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError, FragmentError
+from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError
 from ._logging import logger
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "AiohttpTransport", "Request", "Response", "Transport"]
@@ -156,7 +156,7 @@ class AiohttpTransport:
             return state
         if state is not None:
             if not state.loop.is_closed():
-                raise FragmentError(
+                raise RuntimeError(
                     "this AsyncFragment is in use by another event loop that is still running; "
                     "create one client per event loop (or close it in the first loop before reusing it)"
                 )

@@ -91,9 +91,12 @@ def validate(params_cls: type[T], fields: object, *, check_currency_codes: bool 
     ``params_cls`` instance (checked again); nested values may be models or mappings, and
     lists any iterable. ``int_amounts`` lets amounts be ints (Python callers); the emulator
     turns it off because on the wire an amount is always a string. Raises
-    :class:`~fragment.ValidationError` naming every problem, and nothing else.
+    :class:`~fragment.ValidationError` naming every problem, and nothing else (a
+    ``params_cls`` that is not the params model of an operation is a TypeError: a bug, not an input).
     """
-    spec = _SPECS[params_cls]
+    spec = _SPECS.get(params_cls)
+    if spec is None:
+        raise TypeError(f"{params_cls!r} is not the params model of an operation")
     rules = _Rules(check_currency_codes, int_amounts)
     errors: list[FieldError] = []
     try:
@@ -357,9 +360,8 @@ def _currency(value: object, rules: _Rules) -> str:
     """One of the currency codes (any string when the check is switched off)."""
     if type(value) is str and value in CURRENCY_CODES:
         return value  # the common case first
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not (code := _plain(value)):
         raise _Problem(f"expected a currency code string, got {_describe(value)}")
-    code = _plain(value)
     if rules.check_currency_codes and code not in CURRENCY_CODES:
         raise _Problem(f"{_show(code)} is not a supported currency code{_close_codes(code)}")
     return _sendable(code)

@@ -23,9 +23,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fragment import AsyncFragment
-from fragment._transport import Request, Response
-from fragment.testing import MockTransport, answer
+from fragment import AsyncFragment, Request, Response
+from fragment.testing import Faults, MockTransport, answer
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -68,6 +67,27 @@ def seed_line_item(seed_invoice: dict[str, Any]) -> dict[str, Any]:
     """The seed invoice's one line item, with its six fields (the same dict as in ``seed_invoice``)."""
     line_item: dict[str, Any] = seed_invoice["line_items"][0]
     return line_item
+
+
+@pytest.fixture
+def make_invoice(seed_line_item: dict[str, Any]) -> Callable[[int], dict[str, Any]]:
+    """Distinct valid invoices by number: ``inv_00042`` has one to three line items, varied from the seed's."""
+    currencies = ("USD", "EUR", "GBP", "JPY", "BTC")
+
+    def make(number: int) -> dict[str, Any]:
+        line_items = [
+            {
+                **seed_line_item,
+                "amount": str(100 + number * 7 + item),
+                "currency_code": currencies[(number + item) % len(currencies)],
+                "description": f"Line {item} of invoice {number}",
+                "type": "payin" if (number + item) % 2 else "payout",
+            }
+            for item in range(1 + number % 3)
+        ]
+        return {"invoice_id": f"inv_{number:05d}", "line_items": line_items}
+
+    return make
 
 
 @pytest.fixture
@@ -229,6 +249,20 @@ async def client(make_client: Callable[..., AsyncFragment]) -> AsyncIterator[Asy
     """A client on the mock API with the default retry policy, closed after the test."""
     async with make_client() as created:
         yield created
+
+
+@pytest.fixture
+def every_fault() -> Callable[..., Faults]:
+    """Faults of every kind at once, each drawn with probability ``share``: ``every_fault(0.04, seed=7)``.
+
+    Other keyword arguments are those of :class:`~fragment.testing.Faults`.
+    """
+
+    def make(share: float, **options: Any) -> Faults:
+        kinds = ("server_error", "rate_limited", "reset_before_commit", "reset_after_commit", "slow")
+        return Faults(**dict.fromkeys(kinds, share), **options)
+
+    return make
 
 
 # --- child processes and Ctrl-C ------------------------------------------------------------------

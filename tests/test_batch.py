@@ -12,7 +12,19 @@ from typing import Any
 import attrs
 import pytest
 
-from fragment import AsyncFragment, BatchResult, FieldError, ValidationError
+from fragment import (
+    APIConnectionError,
+    APIStatusError,
+    AsyncFragment,
+    AuthenticationError,
+    BatchResult,
+    ConflictError,
+    FieldError,
+    InternalServerError,
+    PermissionDeniedError,
+    RateLimitError,
+    ValidationError,
+)
 from fragment._batch import BatchSpec, collect_batch, run_batch
 from fragment._pacing import Pacer
 from fragment.testing import answer
@@ -23,7 +35,6 @@ class Params:
     """What the fake ``prepare`` makes of an item: its key and how its send should go."""
 
     code: str
-    outcome: str = "ok"
     yields: int = 0
 
 
@@ -42,6 +53,8 @@ class FakeCreate:
     def __init__(self) -> None:
         self.sent: list[str] = []
         self.pacers: list[Pacer] = []
+        self.errors: dict[str, Exception] = {}
+        """What the send of an item raises, by its code."""
         self.hold = asyncio.Event()
         self.hold.set()
         self.one_more_sent = asyncio.Event()
@@ -53,8 +66,8 @@ class FakeCreate:
         for _ in range(params.yields):
             await asyncio.sleep(0)
         await self.hold.wait()
-        if params.outcome == "fail":
-            raise RuntimeError(f"the API refused {params.code}")
+        if params.code in self.errors:
+            raise self.errors[params.code]
         return f"created {params.code}"
 
     def spec(self, prepare: Callable[[object], Any] = prepare) -> BatchSpec[Any, str]:
@@ -130,11 +143,27 @@ def test_a_result_has_exactly_one_of_response_and_error_and_invoice_id_is_its_ke
 # --- items that fail alone ------------------------------------------------------------------------
 
 
-async def test_a_send_that_fails_fails_its_item_alone(create: FakeCreate) -> None:
-    results = await collect([{"code": "a"}, {"code": "b", "outcome": "fail"}, {"code": "c"}], create.spec())
+def status_error(error_class: type[APIStatusError], status: int) -> APIStatusError:
+    return error_class(f"Error code: {status}", status_code=status, headers={}, body=None)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(status_error(InternalServerError, 503), id="503-after-retries"),
+        pytest.param(status_error(ConflictError, 409), id="409"),
+        pytest.param(status_error(RateLimitError, 429), id="429-after-retries"),
+        pytest.param(APIConnectionError("Connection error talking to https://x: reset"), id="connection-reset"),
+        pytest.param(RuntimeError("a bug in a custom transport"), id="anything-else"),
+    ],
+)
+async def test_a_send_that_fails_fails_its_item_alone(create: FakeCreate, error: Exception) -> None:
+    create.errors["b"] = error
+
+    results = await collect(items("a", "b", "c"), create.spec())
 
     assert [result.ok for result in results] == [True, False, True]
-    assert isinstance(results[1].error, RuntimeError)
+    assert results[1].error is error
     assert results[1].key == "b"
 
 
@@ -181,6 +210,29 @@ async def test_a_repeated_key_is_not_sent_and_names_the_first_index(create: Fake
 
 
 # --- what ends a batch ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(status_error(AuthenticationError, 401), id="credentials-refused"),
+        pytest.param(status_error(PermissionDeniedError, 403), id="permission-denied"),
+        pytest.param(APIConnectionError("Cannot connect to https://x", connect_failed=True), id="host-unreachable"),
+    ],
+)
+async def test_a_batch_wide_failure_ends_the_batch_at_once_with_that_error(
+    create: FakeCreate, run: Runner, error: Exception
+) -> None:
+    reported: list[BatchResult[str]] = []
+    create.errors["c0"] = error
+
+    with pytest.raises(type(error)) as caught:
+        await run(items(*(f"c{n}" for n in range(50))), create.spec(), concurrency=2, on_result=reported.append)
+
+    assert caught.value is error
+    assert reported[0].error is error  # the item that met it is reported first
+    assert len(create.sent) < 50
 
 
 @pytest.mark.parametrize("run", RUNNERS)

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from fragment import AsyncFragment
+from fragment.testing import Faults
 
 if TYPE_CHECKING:
     from fragment.testing import Emulator
@@ -37,11 +39,20 @@ ITEM = {
 LINE_ITEM = ",".join(f"{key}={value}" for key, value in ITEM.items())
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without FRAGMENT_* settings."""
+    return {name: value for name, value in os.environ.items() if not name.startswith("FRAGMENT_")}
+
+
 def fragment(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the command line with no FRAGMENT_* settings inherited from the environment."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("FRAGMENT_")}
     return subprocess.run(
-        [sys.executable, "-m", "fragment", *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "fragment", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean_environment(),
+        timeout=60,
     )
 
 
@@ -221,9 +232,7 @@ def test_non_adjacent_rows_of_one_invoice_are_an_error_with_the_line(
     run = fragment(*connection(fragment_emulator), "invoices", "import", str(source))
 
     assert run.returncode == 1
-    assert f"{source}:4: invoice_id: rows of 'inv_1' must be adjacent; its first rows start on line 2" in (
-        run.stderr
-    )
+    assert f"{source}:4: invoice_id: rows of 'inv_1' must be adjacent; its first rows start on line 2" in (run.stderr)
     assert invoice_posts(fragment_emulator) == 2  # the later row was never sent
 
 
@@ -263,13 +272,12 @@ def test_resume_after_an_interruption_creates_only_the_missing_invoices(
 
 
 def test_emulator_command_serves_until_interrupted(ctrl_c_able: Callable[[], None]) -> None:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("FRAGMENT_")}
     with subprocess.Popen(
         [sys.executable, "-m", "fragment", "emulator", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=clean_environment(),
         preexec_fn=ctrl_c_able,
     ) as server:
         assert server.stdout is not None
@@ -283,5 +291,257 @@ def test_emulator_command_serves_until_interrupted(ctrl_c_able: Callable[[], Non
 
 def test_import_fragment_does_not_load_the_command_line() -> None:
     code = "import sys, fragment; assert 'fragment._cli' not in sys.modules, 'loaded'"
+
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+# --- hardening: bad input and a broken setup give one clear message, never a traceback --------
+
+
+def example_results(tmp_path: Path) -> Path:
+    return tmp_path / "results.jsonl"
+
+
+def test_results_naming_the_input_file_is_refused_and_the_input_kept(tmp_path: Path) -> None:
+    source = tmp_path / "invoices.jsonl"
+    source.write_text((EXAMPLES / "invoices.jsonl").read_text())
+    (tmp_path / "sub").mkdir()
+
+    run = fragment(
+        "--local", "invoices", "import", str(source), "--results", str(tmp_path / "sub" / ".." / source.name)
+    )
+
+    assert run.returncode == 2
+    assert "is the input file: it would be overwritten" in run.stderr
+    assert source.read_text() == (EXAMPLES / "invoices.jsonl").read_text()
+
+
+def test_resume_with_a_file_that_is_not_a_results_file_is_refused_before_anything_is_written(
+    fragment_emulator: Emulator, tmp_path: Path
+) -> None:
+    other = tmp_path / "notes.csv"
+    other.write_text(HEADER + "inv_1,1000,USD,Pro plan,prod_1,payin,user_1\n")
+    before = other.read_bytes()
+
+    run = fragment(
+        *connection(fragment_emulator),
+        "invoices",
+        "import",
+        str(EXAMPLES / "invoices.jsonl"),
+        "--results",
+        str(other),
+        "--resume",
+    )
+
+    assert run.returncode == 2
+    assert f"--resume: {other} is not a results file of a invoice import" in run.stderr
+    assert other.read_bytes() == before
+    assert fragment_emulator.stats.requests == {}
+
+
+def test_a_wrong_secret_stops_the_import_once_with_a_hint_and_it_resumes(
+    fragment_emulator: Emulator, tmp_path: Path
+) -> None:
+    results = example_results(tmp_path)
+    wrong = [*connection(fragment_emulator)[:-1], "not-the-secret"]
+
+    run = fragment(*wrong, "invoices", "import", str(EXAMPLES / "invoices.jsonl"), "--results", str(results))
+
+    assert run.returncode == 1
+    assert run.stderr.count("AuthenticationError") == 1
+    assert "fragment: stopped: AuthenticationError: " in run.stderr
+    assert "check --client-id and --client-secret (or FRAGMENT_CLIENT_ID and FRAGMENT_CLIENT_SECRET)" in run.stderr
+    assert "; stopped (run again with --resume to finish)" in run.stderr
+    assert invoice_posts(fragment_emulator) == 0
+    resumed = fragment(
+        *connection(fragment_emulator),
+        "invoices",
+        "import",
+        str(EXAMPLES / "invoices.jsonl"),
+        "--results",
+        str(results),
+        "--resume",
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"fragment: {EXAMPLE_INVOICES} created, 0 failed, 0 skipped in " in resumed.stderr
+
+
+def test_an_unreachable_api_stops_the_import_once_with_a_hint(tmp_path: Path) -> None:
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        run = fragment(
+            "--base-url",
+            url,
+            "--token-url",
+            f"{url}/oauth2/token",
+            "--client-id",
+            "id",
+            "--client-secret",
+            "secret",
+            "invoices",
+            "import",
+            str(EXAMPLES / "invoices.jsonl"),
+            "--results",
+            str(example_results(tmp_path)),
+        )
+
+    assert run.returncode == 1
+    assert run.stderr.count("APIConnectionError") == 1
+    assert "the API cannot be reached: check --base-url and --token-url" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_number_too_long_for_python_in_jsonl_is_a_bad_row_and_the_rest_is_imported(
+    fragment_emulator: Emulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "long.jsonl"
+    huge = json.dumps({"invoice_id": "inv_huge", "line_items": [{**ITEM, "amount": 0}]}).replace("0}", "9" * 5000 + "}")
+    source.write_text(
+        json.dumps({"invoice_id": "inv_1", "line_items": [ITEM]})
+        + "\n"
+        + huge
+        + "\n"
+        + json.dumps({"invoice_id": "inv_3", "line_items": [ITEM]})
+        + "\n"
+    )
+
+    run = fragment(*connection(fragment_emulator), "invoices", "import", str(source))
+
+    assert run.returncode == 1
+    assert f"{source}:2: invalid JSON: Exceeds the limit" in run.stderr
+    assert "fragment: 2 created, 1 failed, 0 skipped in " in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_lone_surrogate_in_create_json_is_refused_without_a_traceback() -> None:
+    document = json.dumps({"invoice_id": "\ud800", "line_items": [ITEM]})
+
+    run = fragment("--local", "invoices", "create", "--json", "-", stdin=document)
+
+    assert run.returncode == 1
+    assert "fragment: invoices create: invalid: invoice_id: '\\ud800' contains a lone surrogate" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_byte_that_is_not_utf8_is_reported_on_its_line_with_a_hint(
+    fragment_emulator: Emulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "latin1.csv"
+    rows = [f"inv_{n},1000,USD,Seat,prod_1,payin,user_1\n".encode() for n in range(1, 1600)]
+    rows[1499] = "inv_1500,1000,USD,Caf\u00e9,prod_1,payin,user_1\n".encode("latin-1")  # line 1501 of the file
+    source.write_bytes(HEADER.encode() + b"".join(rows))
+
+    run = fragment(*connection(fragment_emulator), "invoices", "import", str(source), "--concurrency", "64")
+
+    assert run.returncode == 1
+    [reported] = [line for line in run.stderr.splitlines() if line.startswith(str(source))]
+    assert reported.startswith(f"{source}:1501: byte 0xE9 ")
+    assert "re-save the file as UTF-8, e.g. iconv -f WINDOWS-1252 -t UTF-8" in reported
+    assert "fragment: 1598 created, 1 failed, 0 skipped in " in run.stderr
+
+
+def test_the_emulator_command_on_a_taken_port_prints_one_line_and_exits_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        run = fragment("emulator", "--port", str(taken.getsockname()[1]))
+
+    assert run.returncode == 2
+    assert run.stderr.startswith("fragment emulator: error: cannot listen on 127.0.0.1 port ")
+    assert len(run.stderr.splitlines()) == 1
+    assert run.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["emulator", "--port", "99999"], "must be at most 65535"),
+        (["emulator", "--rate-limit", "inf"], "RATE must be a positive, finite number"),
+        (["emulator", "--token-lifetime", "nan"], "expected a finite number of seconds"),
+        (["emulator", "--faults", "slow=1,slow_seconds=inf"], "slow_seconds needs a finite number"),
+        (["--timeout", "inf", "invoices", "list"], "expected a finite number of seconds"),
+        (["--timeout", "nan", "invoices", "list"], "expected a finite number of seconds"),
+        (["invoices", "import", "x.csv", "--concurrency", "100000000"], "must be at most 1000"),
+    ],
+)
+def test_option_values_out_of_range_are_usage_errors_without_a_traceback(args: list[str], message: str) -> None:
+    run = fragment(*args)
+
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+    assert "Fragment emulator:" not in run.stderr  # no banner before the error
+
+
+def test_missing_credentials_name_the_options_the_variables_and_local() -> None:
+    run = fragment("invoices", "list")
+
+    assert run.returncode == 2
+    assert "--client-id (or FRAGMENT_CLIENT_ID) and --client-secret (or FRAGMENT_CLIENT_SECRET)" in run.stderr
+    assert "--local" in run.stderr
+    assert "client_id=" not in run.stderr
+
+
+def test_plain_http_to_another_host_names_the_command_line_option() -> None:
+    run = fragment(
+        "--base-url", "http://api.example.test", "--client-id", "id", "--client-secret", "s", "invoices", "list"
+    )
+
+    assert run.returncode == 2
+    assert "pass --allow-insecure-http" in run.stderr
+    assert "allow_insecure_http=" not in run.stderr
+
+
+def test_sigterm_during_an_import_prints_the_summary_and_the_import_resumes(
+    fragment_emulator: Emulator, tmp_path: Path, ctrl_c_able: Callable[[], None]
+) -> None:
+    results = example_results(tmp_path)
+    fragment_emulator.faults = Faults(slow=1.0, slow_seconds=30)
+    arguments = [*connection(fragment_emulator), "invoices", "import", str(EXAMPLES / "invoices.jsonl")]
+    with subprocess.Popen(
+        [sys.executable, "-m", "fragment", *arguments, "--results", str(results)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_environment(),
+        preexec_fn=ctrl_c_able,
+    ) as importing:
+        assert importing.stderr is not None
+        first = importing.stderr.readline()  # the periodic progress line: the import is under way
+        importing.send_signal(signal.SIGTERM)
+        _, rest = importing.communicate(timeout=30)
+
+    assert first.startswith("fragment: 0/300 invoices (0%)")
+    assert importing.returncode == 143
+    assert "; interrupted (run again with --resume to finish)" in rest
+    fragment_emulator.faults = Faults()
+    resumed = fragment(*arguments, "--results", str(results), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"fragment: {EXAMPLE_INVOICES} created, 0 failed, 0 skipped in " in resumed.stderr
+
+
+def test_a_closed_stdout_ends_the_command_without_a_traceback() -> None:
+    reading, writing = os.pipe()
+    os.close(reading)  # nobody will read what the command prints
+    with os.fdopen(writing, "w") as closed:
+        run = subprocess.run(
+            [sys.executable, "-m", "fragment", "--local", "roles", "list"],
+            stdout=closed,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_environment(),
+            timeout=60,
+        )
+
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+
+
+def test_import_of_the_command_line_does_not_load_the_emulator() -> None:
+    code = (
+        "import sys, fragment._cli\n"
+        "loaded = [name for name in ('aiohttp.web', 'fragment.testing') if name in sys.modules]\n"
+        "assert not loaded, loaded"
+    )
 
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0

@@ -24,12 +24,14 @@ from fragment import (
     APITimeoutError,
     AsyncFragment,
     AuthenticationError,
+    ConflictError,
     FragmentError,
     InternalServerError,
     NotFoundError,
+    Request,
+    Response,
     ValidationError,
 )
-from fragment._transport import Request, Response
 from fragment.testing import MockTransport, answer, instant_retries, set_instant_retries
 from fragment.types import InvoiceCreateResponse, LineItem
 
@@ -190,10 +192,17 @@ async def test_each_request_carries_its_timeout(
         {"timeout": -1},
         {"timeout": "60"},
         {"timeout": True},
+        {"timeout": float("nan")},
+        {"timeout": float("inf")},
+        {"timeout": aiohttp.ClientTimeout(total=-5)},
+        {"timeout": aiohttp.ClientTimeout(sock_read=float("nan"))},
         {"max_retries": -1},
         {"max_retries": 1.5},
         {"max_retries": True},
         {"max_connections": 0},
+        {"max_connections": 2.5},
+        {"max_response_size": 0},
+        {"max_response_size": "64MB"},
     ],
     ids=repr,
 )
@@ -323,6 +332,17 @@ async def test_max_retries_0_sends_once(
     async with make_client(max_retries=0) as client:
         with pytest.raises(InternalServerError):
             await client.invoices.create(**seed_invoice)
+
+    assert len(api_requests) == 1
+
+
+async def test_a_stale_version_is_not_retried_and_the_error_says_so(
+    client: AsyncFragment, answers: Script, api_requests: list[Request]
+) -> None:
+    answers.append(error_answer(409))
+
+    with pytest.raises(ConflictError, match="the version sent is stale"):
+        await client.invoices.update("inv_1", line_items_update=[{"op": "delete", "id": "li_1"}], version=1)
 
     assert len(api_requests) == 1
 

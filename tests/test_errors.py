@@ -5,42 +5,24 @@ from __future__ import annotations
 import pytest
 
 import fragment
-from fragment import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    FieldError,
-    FragmentError,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
-    ValidationError,
-    _errors,
-)
+import fragment._errors as errors_module
 
 PARENTS = [
-    (ValidationError, FragmentError),
-    (ValidationError, ValueError),
-    (APIError, FragmentError),
-    (APIConnectionError, APIError),
-    (APITimeoutError, APIConnectionError),
-    (APIResponseValidationError, APIError),
-    (APIStatusError, APIError),
-    (BadRequestError, APIStatusError),
-    (AuthenticationError, APIStatusError),
-    (PermissionDeniedError, APIStatusError),
-    (NotFoundError, APIStatusError),
-    (ConflictError, APIStatusError),
-    (UnprocessableEntityError, APIStatusError),
-    (RateLimitError, APIStatusError),
-    (InternalServerError, APIStatusError),
+    (fragment.ValidationError, fragment.FragmentError),
+    (fragment.ValidationError, ValueError),
+    (fragment.APIError, fragment.FragmentError),
+    (fragment.APIConnectionError, fragment.APIError),
+    (fragment.APITimeoutError, fragment.APIConnectionError),
+    (fragment.APIResponseValidationError, fragment.APIError),
+    (fragment.APIStatusError, fragment.APIError),
+    (fragment.BadRequestError, fragment.APIStatusError),
+    (fragment.AuthenticationError, fragment.APIStatusError),
+    (fragment.PermissionDeniedError, fragment.APIStatusError),
+    (fragment.NotFoundError, fragment.APIStatusError),
+    (fragment.ConflictError, fragment.APIStatusError),
+    (fragment.UnprocessableEntityError, fragment.APIStatusError),
+    (fragment.RateLimitError, fragment.APIStatusError),
+    (fragment.InternalServerError, fragment.APIStatusError),
 ]
 
 
@@ -49,47 +31,66 @@ def test_the_hierarchy_is_as_documented(child: type[Exception], parent: type[Exc
     assert issubclass(child, parent)
 
 
-@pytest.mark.parametrize("error_class", [APIResponseValidationError, APIStatusError, APIConnectionError])
+@pytest.mark.parametrize(
+    "error_class", [fragment.APIResponseValidationError, fragment.APIStatusError, fragment.APIConnectionError]
+)
 def test_api_errors_are_not_value_errors(error_class: type[Exception]) -> None:
     assert not issubclass(error_class, ValueError)
 
 
 def test_the_module_docstring_draws_every_exception() -> None:
-    doc = _errors.__doc__ or ""
+    tree = errors_module.__doc__ or ""
 
-    for name in _errors.__all__:
-        if name != "FieldError":
-            assert name in doc
+    assert [name for name in errors_module.__all__ if name != "FieldError" and name not in tree] == []
 
 
 def test_every_exception_is_exported_from_the_package() -> None:
-    for name in _errors.__all__:
-        assert getattr(fragment, name) is getattr(_errors, name)
+    for name in errors_module.__all__:
+        assert getattr(fragment, name) is getattr(errors_module, name)
 
 
 def test_a_status_error_carries_status_headers_and_body() -> None:
-    error = RateLimitError("Error code: 429 - slow down", status_code=429, headers={"retry-after": "1"}, body={"a": 1})
+    error = fragment.RateLimitError(
+        "Error code: 429 - slow down", status_code=429, headers={"retry-after": "1"}, body={"a": 1}
+    )
 
     assert (error.status_code, error.headers["retry-after"], error.body) == (429, "1", {"a": 1})
     assert error.message == str(error) == "Error code: 429 - slow down"
 
 
 def test_a_response_validation_error_carries_the_raw_body() -> None:
-    error = APIResponseValidationError("not an invoice", status_code=200, body=b"<html>")
+    error = fragment.APIResponseValidationError("not an invoice", status_code=200, body=b"<html>")
 
     assert (error.status_code, error.body, str(error)) == (200, b"<html>", "not an invoice")
 
 
 def test_connection_errors_have_default_messages() -> None:
-    assert str(APIConnectionError()) == "Connection error."
-    assert str(APITimeoutError()) == "Request timed out."
-    assert APITimeoutError().message == "Request timed out."
+    assert str(fragment.APIConnectionError()) == "Connection error."
+    assert str(fragment.APITimeoutError()) == "Request timed out."
+    assert fragment.APITimeoutError().message == "Request timed out."
+
+
+@pytest.mark.parametrize(
+    ("error", "connect_failed"),
+    [
+        (fragment.APIConnectionError("reset"), False),
+        (fragment.APITimeoutError(), False),
+        (fragment.APIConnectionError("Cannot connect to https://x", connect_failed=True), True),
+    ],
+)
+def test_a_connection_error_says_whether_no_connection_could_be_opened_at_all(
+    error: fragment.APIConnectionError, connect_failed: bool
+) -> None:
+    assert error.connect_failed is connect_failed
 
 
 def test_a_validation_error_lists_every_field_error() -> None:
-    problems = [FieldError("invoice_id", "must not be empty, got ''"), FieldError("line_items", "required")]
+    problems = [
+        fragment.FieldError("invoice_id", "must not be empty, got ''"),
+        fragment.FieldError("line_items", "required"),
+    ]
 
-    error = ValidationError(problems)
+    error = fragment.ValidationError(problems)
 
     assert error.errors == tuple(problems)
     assert error.path == "invoice_id"
@@ -97,11 +98,11 @@ def test_a_validation_error_lists_every_field_error() -> None:
 
 
 def test_a_field_error_reads_as_path_then_message() -> None:
-    assert str(FieldError("line_items[2].currency_code", "'USDX' is not a supported currency code")) == (
-        "line_items[2].currency_code: 'USDX' is not a supported currency code"
-    )
+    problem = fragment.FieldError("line_items[2].currency_code", "'USDX' is not a supported currency code")
+
+    assert str(problem) == "line_items[2].currency_code: 'USDX' is not a supported currency code"
 
 
 def test_a_validation_error_can_be_caught_as_value_error() -> None:
     with pytest.raises(ValueError, match="amount"):
-        raise ValidationError([FieldError("line_items[0].amount", "bad")])
+        raise fragment.ValidationError([fragment.FieldError("line_items[0].amount", "bad")])

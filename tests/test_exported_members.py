@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 import fragment
+import fragment.testing
 import fragment.types
 
-PUBLIC_MODULES = [fragment, fragment.types]
+PUBLIC_MODULES = [fragment, fragment.types, fragment.testing]
 EXPORTS = [(module.__name__, name) for module in PUBLIC_MODULES for name in module.__all__]
 # Package metadata, documented by its module rather than by itself.
 METADATA = {"__version__"}
@@ -100,3 +101,16 @@ def test_the_documented_module_paths_import() -> None:
     assert all(
         inspect.isclass(cls) for cls in (InvoiceCreateParams, InvoiceCreateResponse, LineItem, Data, DataLineItem)
     )
+
+
+def test_the_module_map_names_every_module_of_the_package() -> None:
+    package = Path(fragment.__file__).parent
+    modules = {
+        path.name + ("/" if path.is_dir() else "")
+        for path in package.iterdir()
+        if (path.suffix == ".py" or (path / "__init__.py").exists()) and path.name != "__init__.py"
+    }
+
+    unmapped = sorted(name for name in modules if f"``{name}``" not in (fragment.__doc__ or ""))
+
+    assert unmapped == [], f"the module map at the top of fragment/__init__.py does not name {unmapped}"

@@ -721,3 +721,8 @@ def test_no_filter_is_a_valid_transaction_list() -> None:
 def test_fields_that_are_not_a_mapping_are_refused(fields: object) -> None:
     with pytest.raises(ValidationError, match=r"^new role: expected a mapping or RoleCreateParams"):
         validate(RoleCreateParams, fields)
+
+
+def test_a_class_that_is_no_operation_params_is_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="is not the params model of an operation"):
+        validate(Account, {"id": "a"})

@@ -19,7 +19,8 @@ class Model:
 
         With ``use_api_names`` (the default) keys are the API's wire names
         (``invoiceId``, ``currencyCode``, ...); otherwise the Python attribute names.
-        Datetimes become ISO-8601 strings.
+        Datetimes become ISO-8601 strings; optional fields that are None are left out, as
+        they are on the wire.
         """
         from .._wire import model_to_dict
 
