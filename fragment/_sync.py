@@ -40,7 +40,12 @@ if TYPE_CHECKING:
     import aiohttp
 
     from ._operation import Blocking
+    from .resources.external_accounts import ExternalAccounts
     from .resources.invoices import Invoices
+    from .resources.products import Products
+    from .resources.roles import Roles
+    from .resources.transactions import Transactions
+    from .resources.users import Users
 
 __all__ = ["Fragment"]
 
@@ -496,7 +501,17 @@ class Fragment:
     """
 
     invoices: Invoices[Blocking]
-    """Invoices: ``create`` and the other invoice operations, ``create_many``, ``create_many_iter``."""
+    """Invoices: ``create``, ``retrieve``, ``update``, ``list``, ``list_history``, batches and ``modify``."""
+    products: Products[Blocking]
+    """Products: ``create``, ``retrieve``, ``list``."""
+    roles: Roles[Blocking]
+    """Roles: ``create``, ``list``."""
+    users: Users[Blocking]
+    """Users: ``create``, ``list``."""
+    external_accounts: ExternalAccounts[Blocking]
+    """External accounts: ``create``, ``list``."""
+    transactions: Transactions[Blocking]
+    """Transactions: ``create``, ``retrieve``, ``list``, ``create_allocations``, batches."""
 
     @_same_parameters_as(AsyncFragment.__init__)
     def __init__(self, **options: Any) -> None:

@@ -396,7 +396,8 @@ def test_a_number_too_long_for_python_in_jsonl_is_a_bad_row_and_the_rest_is_impo
     fragment_emulator: Emulator, tmp_path: Path
 ) -> None:
     source = tmp_path / "long.jsonl"
-    huge = json.dumps({"invoice_id": "inv_huge", "line_items": [{**ITEM, "amount": 0}]}).replace("0}", "9" * 5000 + "}")
+    huge = json.dumps({"invoice_id": "inv_huge", "line_items": [{**ITEM, "amount": 0}]})
+    huge = huge.replace('"amount": 0', '"amount": ' + "9" * 5000)
     source.write_text(
         json.dumps({"invoice_id": "inv_1", "line_items": [ITEM]})
         + "\n"
