@@ -293,7 +293,7 @@ class AsyncFragment:
         """Run one declared operation: check, build, send with retries, read the answer."""
         path = operation.path_for(path_values)
         params_model = operation.body or operation.query
-        params = None
+        params: object | None = None
         if params_model is not None:
             params = validate(params_model, fields, check_currency_codes=self._options.check_currency_codes)
         return await self._send(operation, path, params, options)

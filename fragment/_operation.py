@@ -495,7 +495,7 @@ class Composite(Generic[P, R]):
         if runner is None:
             return self._method.__get__(instance, owner)
         # The method awaits the resource's operations: it runs on an async view of the resource.
-        bound = self._method.__get__(type(instance)(instance._client), owner)
+        bound: Callable[..., Coroutine[Any, Any, R]] = self._method.__get__(type(instance)(instance._client), owner)
 
         def call_blocking(*args: Any, **kwargs: Any) -> R:
             return runner.run(lambda: bound(*args, **kwargs))

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from concurrent.futures import CancelledError as FutureCancelledError
 from concurrent.futures import Future, wait
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, Concatenate, Final, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Final, Generic, Never, ParamSpec, TypeVar, overload
 
 import anyio
 import anyio.abc
@@ -37,8 +37,6 @@ from ._client import AsyncFragment
 from .resources import RESOURCES
 
 if TYPE_CHECKING:
-    import aiohttp
-
     from ._operation import Blocking
     from .resources.external_accounts import ExternalAccounts
     from .resources.invoices import Invoices
@@ -471,6 +469,24 @@ def _same_parameters_as(
     return decorate
 
 
+class _Setting(Generic[T]):
+    """A read-only setting of the blocking client: the async client's own, read from it."""
+
+    def __init__(self, read: Callable[[AsyncFragment], T], doc: str) -> None:
+        self._read = read
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _Setting[T]: ...
+    @overload
+    def __get__(self, instance: Fragment, owner: type[Any]) -> T: ...
+    def __get__(self, instance: Fragment | None, owner: type[Any]) -> T | _Setting[T]:
+        return self if instance is None else self._read(instance._async)
+
+    def __set__(self, instance: Fragment, value: Never) -> None:  # Never: type checkers refuse an assignment
+        raise AttributeError("a client's settings are read-only; with_options() makes a client with other ones")
+
+
 class Fragment:
     """The blocking Fragment client, for scripts, notebooks and threads.
 
@@ -497,7 +513,7 @@ class Fragment:
 
     .. versionadded:: 0.1.0
     .. versionchanged:: 0.2.0 every resource of :class:`~fragment.AsyncFragment`; :attr:`closed`,
-       :meth:`run` and :meth:`iterate`.
+       :attr:`max_connections`, :attr:`check_currency_codes`, :meth:`run` and :meth:`iterate`.
     """
 
     invoices: Invoices[Blocking]
@@ -545,20 +561,14 @@ class Fragment:
         clone._setup(self._async.with_options(**changes), self._runner)
         return clone
 
-    @property
-    def base_url(self) -> str:
-        """The API's base URL, without a trailing slash."""
-        return self._async.base_url
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a failed request is retried."""
-        return self._async.max_retries
-
-    @property
-    def timeout(self) -> aiohttp.ClientTimeout:
-        """The default timeout of each request."""
-        return self._async.timeout
+    base_url = _Setting(lambda client: client.base_url, "The API's base URL, without a trailing slash.")
+    max_retries = _Setting(lambda client: client.max_retries, "How many times a failed request is retried.")
+    timeout = _Setting(lambda client: client.timeout, "The default timeout of each request.")
+    max_connections = _Setting(lambda client: client.max_connections, "The size of the connection pool.")
+    check_currency_codes = _Setting(
+        lambda client: client.check_currency_codes,
+        "Whether ``currency_code`` values are checked against this release's list.",
+    )
 
     @property
     def closed(self) -> bool:

@@ -16,7 +16,7 @@ import asyncio
 import json
 import re
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -180,25 +180,8 @@ def token_answers() -> list[Outcome]:
 
 
 @pytest.fixture
-def api_requests() -> list[Request]:
-    """Every request the mock API received, token requests aside."""
-    return []
-
-
-@pytest.fixture
-def token_requests() -> list[Request]:
-    """Every request the mock token endpoint received."""
-    return []
-
-
-@pytest.fixture
 def transport(
-    access_token: str,
-    seed_answer_body: bytes,
-    answers: list[Outcome],
-    token_answers: list[Outcome],
-    api_requests: list[Request],
-    token_requests: list[Request],
+    access_token: str, seed_answer_body: bytes, answers: list[Outcome], token_answers: list[Outcome]
 ) -> MockTransport:
     """The mock API as a transport: pass it as ``AsyncFragment(transport=...)``."""
     valid_token = answer(200, json.dumps({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600}))
@@ -206,11 +189,7 @@ def transport(
 
     async def handle(request: Request) -> Response:
         await asyncio.sleep(0)  # a network round trip always suspends the caller
-        if urlsplit(request.url).path.endswith("/oauth2/token"):
-            received, script, default = token_requests, token_answers, valid_token
-        else:
-            received, script, default = api_requests, answers, created
-        received.append(request)
+        script, default = (token_answers, valid_token) if _is_token_request(request) else (answers, created)
         outcome = script.pop(0) if script else default
         if isinstance(outcome, Exception):
             raise outcome
@@ -220,6 +199,45 @@ def transport(
         return await result if isinstance(result, Awaitable) else result
 
     return MockTransport(handle)
+
+
+def _is_token_request(request: Request) -> bool:
+    return urlsplit(request.url).path.endswith("/oauth2/token")
+
+
+class _RequestsTo(Sequence[Request]):
+    """The requests the mock transport recorded for one side of the mock API, kept up to date."""
+
+    def __init__(self, transport: MockTransport, *, token_endpoint: bool) -> None:
+        self._transport = transport
+        self._token_endpoint = token_endpoint
+
+    def _selected(self) -> list[Request]:
+        return [sent for sent in self._transport.requests if _is_token_request(sent) is self._token_endpoint]
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._selected()[index]
+
+    def __len__(self) -> int:
+        return len(self._selected())
+
+    def __eq__(self, other: object) -> bool:
+        return self._selected() == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._selected())
+
+
+@pytest.fixture
+def api_requests(transport: MockTransport) -> Sequence[Request]:
+    """Every request the mock API received so far, token requests aside."""
+    return _RequestsTo(transport, token_endpoint=False)
+
+
+@pytest.fixture
+def token_requests(transport: MockTransport) -> Sequence[Request]:
+    """Every request the mock token endpoint received so far."""
+    return _RequestsTo(transport, token_endpoint=True)
 
 
 @pytest.fixture

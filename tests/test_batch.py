@@ -6,7 +6,7 @@ Every input item yields exactly one result, or the batch raises.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -27,7 +27,7 @@ from fragment import (
 )
 from fragment._batch import BatchSpec, collect_batch, run_batch
 from fragment._pacing import Pacer
-from fragment.testing import answer
+from fragment.testing import answer, instant_retries
 
 
 @attrs.frozen
@@ -328,7 +328,7 @@ async def test_a_concurrency_that_is_not_a_positive_int_within_the_pool_is_refus
 
 
 async def test_create_many_checks_each_item_and_retries_each_send_through_the_client(
-    client: AsyncFragment, seed_invoice: dict[str, Any], answers: list[Any], api_requests: list[Any]
+    client: AsyncFragment, seed_invoice: dict[str, Any], answers: list[Any], api_requests: Sequence[Any]
 ) -> None:
     invalid = {**seed_invoice, "invoice_id": "inv_bad", "line_items": []}
     answers.append(answer(503))
@@ -340,3 +340,24 @@ async def test_create_many_checks_each_item_and_retries_each_send_through_the_cl
     assert "repeats the item at index 0" in str(results[2].error)
     assert len(api_requests) == 2  # the 503, then its retry
     assert results[0].response is not None and results[0].response.data.id == seed_invoice["invoice_id"]
+
+
+async def test_instant_retries_make_a_batch_s_rate_limit_pause_take_no_time(
+    make_client: Any, seed_invoice: dict[str, Any], answers: list[Any]
+) -> None:
+    answers.append(answer(429, b"", {"retry-after": "30"}))
+    invoices = [{**seed_invoice, "invoice_id": f"inv_{n}"} for n in range(8)]
+
+    async with make_client(sleep=None) as client:
+        with instant_retries():
+            try:
+                results = await asyncio.wait_for(client.invoices.create_many(invoices, concurrency=4), 3)
+            except TimeoutError:
+                pytest.fail(
+                    "CORE BUG (fragment/_pacing.py, RateController.acquire): with instant_retries() on, the batch's "
+                    "30 s pause after a 429 still lasts 30 s: the loop `while resume_at - clock() > 0: await "
+                    "sleep(pause)` runs on the real clock, so an instant sleep spins until the pause is over. "
+                    "set_instant_retries promises that rate-limit pauses wait no time too"
+                )
+
+    assert all(result.ok for result in results)

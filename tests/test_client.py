@@ -11,7 +11,7 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -57,7 +57,7 @@ def basic(client_id: str, client_secret: str) -> str:
 
 
 async def test_the_seed_example_sends_the_recorded_body_as_compact_json(
-    client: AsyncFragment, seed_invoice: dict[str, Any], seed_request_body: bytes, api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], seed_request_body: bytes, api_requests: Sequence[Request]
 ) -> None:
     await client.invoices.create(**seed_invoice)
 
@@ -67,7 +67,7 @@ async def test_the_seed_example_sends_the_recorded_body_as_compact_json(
 
 
 async def test_a_create_sends_json_headers_a_bearer_token_and_a_user_agent(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request], access_token: str
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request], access_token: str
 ) -> None:
     await client.invoices.create(**seed_invoice)
 
@@ -90,7 +90,7 @@ async def test_a_create_returns_the_answer_as_models(client: AsyncFragment, seed
 
 
 async def test_line_item_instances_and_int_amounts_are_sent_as_digit_strings(
-    client: AsyncFragment, seed_line_item: dict[str, Any], api_requests: list[Request]
+    client: AsyncFragment, seed_line_item: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     line_items = [LineItem(**seed_line_item), {**seed_line_item, "amount": 2500}]
 
@@ -100,7 +100,7 @@ async def test_line_item_instances_and_int_amounts_are_sent_as_digit_strings(
 
 
 async def test_default_and_extra_headers_are_sent_but_never_replace_the_bearer_token(
-    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: list[Request], access_token: str
+    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: Sequence[Request], access_token: str
 ) -> None:
     async with make_client(default_headers={"X-Tenant": "t1"}) as client:
         await client.invoices.create(
@@ -113,7 +113,7 @@ async def test_default_and_extra_headers_are_sent_but_never_replace_the_bearer_t
 
 
 async def test_extra_query_is_added_to_the_url_form_encoded(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     await client.invoices.create(
         **seed_invoice, extra_query={"dry_run": True, "tags": ["a", "b"], "skipped": None, "page": 3, "q": "x y"}
@@ -123,7 +123,7 @@ async def test_extra_query_is_added_to_the_url_form_encoded(
 
 
 async def test_extra_body_fields_are_merged_into_the_json_body_unchecked(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     await client.invoices.create(**seed_invoice, extra_body={"memo": {"any": ["shape"]}})
 
@@ -133,7 +133,7 @@ async def test_extra_body_fields_are_merged_into_the_json_body_unchecked(
 
 
 async def test_an_extra_body_that_is_not_json_is_refused_before_sending(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     with pytest.raises(ValidationError, match="extra_body: cannot be encoded as JSON"):
         await client.invoices.create(**seed_invoice, extra_body={"when": object()})
@@ -142,7 +142,7 @@ async def test_an_extra_body_that_is_not_json_is_refused_before_sending(
 
 
 async def test_unknown_currency_codes_are_sent_when_the_check_is_off(
-    make_client: MakeClient, seed_line_item: dict[str, Any], api_requests: list[Request]
+    make_client: MakeClient, seed_line_item: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     async with make_client(check_currency_codes=False) as client:
         await client.invoices.create(invoice_id="inv_1", line_items=[{**seed_line_item, "currency_code": "NEWCOIN"}])
@@ -174,7 +174,7 @@ async def test_unknown_currency_codes_are_sent_when_the_check_is_off(
 async def test_each_request_carries_its_timeout(
     make_client: MakeClient,
     seed_invoice: dict[str, Any],
-    api_requests: list[Request],
+    api_requests: Sequence[Request],
     client_timeout: dict[str, Any],
     call_timeout: dict[str, Any],
     expected: aiohttp.ClientTimeout,
@@ -218,7 +218,7 @@ def test_a_bad_setting_is_refused_by_with_options_too(make_client: MakeClient, s
 
 
 async def test_a_bad_per_call_timeout_is_refused_before_sending(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     with pytest.raises(ValueError, match="timeout"):
         await client.invoices.create(**seed_invoice, timeout=-1)
@@ -227,7 +227,7 @@ async def test_a_bad_per_call_timeout_is_refused_before_sending(
 
 
 async def test_a_trailing_slash_in_the_base_url_is_ignored(
-    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: list[Request]
+    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     async with make_client(base_url="https://api.fragment.test/") as client:
         await client.invoices.create(**seed_invoice)
@@ -243,7 +243,7 @@ async def test_an_error_answer_is_raised_with_its_status_headers_and_body_withou
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
     answers: Script,
-    api_requests: list[Request],
+    api_requests: Sequence[Request],
     sleeps: list[float],
 ) -> None:
     answers.append(error_answer(404, {"X-Request-Id": "req_123"}))
@@ -270,7 +270,7 @@ async def test_a_retryable_failure_is_sent_again_after_a_wait_and_the_create_suc
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
     answers: Script,
-    api_requests: list[Request],
+    api_requests: Sequence[Request],
     sleeps: list[float],
     failure: Any,
 ) -> None:
@@ -298,7 +298,7 @@ async def test_retries_stop_after_max_retries_and_raise_the_last_error(
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
     answers: Script,
-    api_requests: list[Request],
+    api_requests: Sequence[Request],
     sleeps: list[float],
 ) -> None:
     answers.extend([error_answer(503)] * 2 + [error_answer(502)])
@@ -312,7 +312,7 @@ async def test_retries_stop_after_max_retries_and_raise_the_last_error(
 
 
 async def test_no_answer_after_the_last_retry_raises_the_transport_error(
-    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, api_requests: Sequence[Request]
 ) -> None:
     last = APITimeoutError("Request to https://api.fragment.test/invoices timed out")
     answers.extend([APIConnectionError("reset"), APIConnectionError("reset"), last])
@@ -325,7 +325,7 @@ async def test_no_answer_after_the_last_retry_raises_the_transport_error(
 
 
 async def test_max_retries_0_sends_once(
-    make_client: MakeClient, seed_invoice: dict[str, Any], answers: Script, api_requests: list[Request]
+    make_client: MakeClient, seed_invoice: dict[str, Any], answers: Script, api_requests: Sequence[Request]
 ) -> None:
     answers.append(error_answer(503))
 
@@ -337,7 +337,7 @@ async def test_max_retries_0_sends_once(
 
 
 async def test_a_stale_version_is_not_retried_and_the_error_says_so(
-    client: AsyncFragment, answers: Script, api_requests: list[Request]
+    client: AsyncFragment, answers: Script, api_requests: Sequence[Request]
 ) -> None:
     answers.append(error_answer(409))
 
@@ -348,7 +348,7 @@ async def test_a_stale_version_is_not_retried_and_the_error_says_so(
 
 
 async def test_a_2xx_that_is_not_the_documented_shape_raises_response_validation_error_without_a_retry(
-    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, api_requests: Sequence[Request]
 ) -> None:
     answers.append(answer(200, b"<html>maintenance</html>"))
 
@@ -365,7 +365,7 @@ async def test_a_2xx_that_is_not_the_documented_shape_raises_response_validation
 async def test_the_token_request_uses_basic_auth_and_the_client_credentials_grant(
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
-    token_requests: list[Request],
+    token_requests: Sequence[Request],
     client_options: dict[str, str],
 ) -> None:
     await client.invoices.create(**seed_invoice)
@@ -379,7 +379,7 @@ async def test_the_token_request_uses_basic_auth_and_the_client_credentials_gran
 
 
 async def test_one_token_serves_many_creates_one_after_another(
-    client: AsyncFragment, seed_invoice: dict[str, Any], token_requests: list[Request], api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], token_requests: Sequence[Request], api_requests: Sequence[Request]
 ) -> None:
     for _ in range(3):
         await client.invoices.create(**seed_invoice)
@@ -388,7 +388,7 @@ async def test_one_token_serves_many_creates_one_after_another(
 
 
 async def test_concurrent_creates_wait_for_one_token_request(
-    client: AsyncFragment, seed_invoice: dict[str, Any], token_requests: list[Request], api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], token_requests: Sequence[Request], api_requests: Sequence[Request]
 ) -> None:
     await asyncio.gather(*(client.invoices.create(**seed_invoice) for _ in range(20)))
 
@@ -400,7 +400,7 @@ async def test_a_401_to_a_token_that_expired_in_flight_refreshes_it_and_sends_ag
     seed_invoice: dict[str, Any],
     answers: Script,
     token_answers: Script,
-    api_requests: list[Request],
+    api_requests: Sequence[Request],
     sleeps: list[float],
 ) -> None:
     async def expire_in_flight(request: Request) -> Response:
@@ -421,8 +421,8 @@ async def test_a_401_to_a_valid_token_is_raised_without_a_refresh(
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
     answers: Script,
-    token_requests: list[Request],
-    api_requests: list[Request],
+    token_requests: Sequence[Request],
+    api_requests: Sequence[Request],
 ) -> None:
     answers.append(error_answer(401))
 
@@ -436,8 +436,8 @@ async def test_refused_credentials_raise_authentication_error_without_the_secret
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
     token_answers: Script,
-    token_requests: list[Request],
-    api_requests: list[Request],
+    token_requests: Sequence[Request],
+    api_requests: Sequence[Request],
     client_options: dict[str, str],
 ) -> None:
     token_answers.append(answer(401, b'{"error": "invalid_client", "error_description": "bad client credentials"}'))
@@ -460,7 +460,7 @@ async def test_the_token_request_follows_the_retry_policy(
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
     token_answers: Script,
-    token_requests: list[Request],
+    token_requests: Sequence[Request],
     sleeps: list[float],
     failure: Any,
 ) -> None:
@@ -473,7 +473,7 @@ async def test_the_token_request_follows_the_retry_policy(
 
 
 async def test_an_unreachable_token_endpoint_raises_after_the_retries_and_sends_no_invoice(
-    client: AsyncFragment, seed_invoice: dict[str, Any], token_answers: Script, api_requests: list[Request]
+    client: AsyncFragment, seed_invoice: dict[str, Any], token_answers: Script, api_requests: Sequence[Request]
 ) -> None:
     token_answers.extend([APIConnectionError("Connection error talking to https://auth.fragment.test")] * 3)
 
@@ -487,7 +487,7 @@ async def test_a_malformed_token_answer_raises_response_validation_error_without
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
     token_answers: Script,
-    api_requests: list[Request],
+    api_requests: Sequence[Request],
     access_token: str,
 ) -> None:
     token_answers.append(answer(200, json.dumps({"access_token": access_token, "expires_in": "an hour"})))
@@ -564,8 +564,8 @@ def env_settings(monkeypatch: pytest.MonkeyPatch, clean_env: None) -> dict[str, 
 async def test_settings_come_from_the_environment(
     transport: MockTransport,
     seed_invoice: dict[str, Any],
-    token_requests: list[Request],
-    api_requests: list[Request],
+    token_requests: Sequence[Request],
+    api_requests: Sequence[Request],
 ) -> None:
     async with AsyncFragment(transport=transport) as client:
         await client.invoices.create(**seed_invoice)
@@ -578,7 +578,7 @@ async def test_settings_come_from_the_environment(
 
 @pytest.mark.usefixtures("env_settings")
 async def test_arguments_win_over_the_environment(
-    transport: MockTransport, seed_invoice: dict[str, Any], token_requests: list[Request]
+    transport: MockTransport, seed_invoice: dict[str, Any], token_requests: Sequence[Request]
 ) -> None:
     async with AsyncFragment(
         transport=transport, client_id="arg-id", base_url="https://arg-api.fragment.test"
@@ -593,8 +593,8 @@ async def test_arguments_win_over_the_environment(
 async def test_the_default_urls_are_the_documented_ones(
     transport: MockTransport,
     seed_invoice: dict[str, Any],
-    token_requests: list[Request],
-    api_requests: list[Request],
+    token_requests: Sequence[Request],
+    api_requests: Sequence[Request],
 ) -> None:
     async with AsyncFragment(client_id="id", client_secret="secret", transport=transport) as client:
         await client.invoices.create(**seed_invoice)
@@ -647,7 +647,7 @@ def test_plain_http_to_a_remote_host_is_refused_at_construction(
 
 
 async def test_plain_http_to_a_remote_host_is_allowed_when_opted_in(
-    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: list[Request]
+    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     async with make_client(
         base_url="http://emulator.internal:8080",
@@ -687,8 +687,8 @@ async def test_with_options_changes_timeout_and_retries_and_shares_the_transport
     client: AsyncFragment,
     seed_invoice: dict[str, Any],
     answers: Script,
-    token_requests: list[Request],
-    api_requests: list[Request],
+    token_requests: Sequence[Request],
+    api_requests: Sequence[Request],
 ) -> None:
     clone = client.with_options(timeout=3, max_retries=0)
 
@@ -769,7 +769,7 @@ async def create_within(client: AsyncFragment, invoice: dict[str, Any], seconds:
 
 @pytest.mark.usefixtures("slow_retry")
 async def test_instant_retries_makes_a_30_second_wait_take_no_time(
-    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: list[Request]
+    make_client: MakeClient, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
 ) -> None:
     async with make_client(sleep=None) as client:
         with instant_retries():

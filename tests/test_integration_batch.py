@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
 
-from fragment import AsyncFragment, BatchResult, ValidationError
+from fragment import AsyncFragment, AuthenticationError, BatchResult, ValidationError
 from fragment.testing import Emulator, Faults, RateLimit
 
-CURRENCIES = ["USD", "EUR", "GBP", "JPY", "BTC"]
+MakeInvoice = Callable[[int], dict[str, Any]]
 
 
-def invoice(number: int) -> dict[str, Any]:
-    """A distinct, valid invoice with one to three line items."""
-    return {
-        "invoice_id": f"inv_{number:05d}",
-        "line_items": [
-            {
-                "amount": str(100 + number * 7 + item),
-                "currency_code": CURRENCIES[(number + item) % len(CURRENCIES)],
-                "description": f"Line {item} of invoice {number}",
-                "product_id": f"prod_{item}",
-                "type": "payin" if (number + item) % 2 else "payout",
-                "user_id": f"user_{number % 50}",
-            }
-            for item in range(1 + number % 3)
-        ],
-    }
+@pytest.fixture
+async def faulty_emulator(every_fault: Callable[..., Faults]) -> AsyncIterator[Emulator]:
+    """An emulator that injects each kind of fault into 4% of the creates (20% in all)."""
+    async with Emulator(faults=every_fault(0.04, slow_seconds=0.6, retry_after_ms=20, seed=20261125)) as emulator:
+        yield emulator
+
+
+async def create_many(emulator: Emulator, invoices: Iterable[Any], **options: Any) -> list[BatchResult[Any]]:
+    """One ``create_many`` of concurrency 64 by a client of ``emulator`` with these options."""
+    async with AsyncFragment(**emulator.client_options(), **options) as client:
+        return await client.invoices.create_many(invoices, concurrency=64)
 
 
 def stored_by_id(emulator: Emulator) -> dict[str, dict[str, Any]]:
@@ -49,43 +44,27 @@ def assert_matches_input(stored: dict[str, Any], sent: dict[str, Any]) -> None:
     ]
 
 
-EVERY_FAULT = Faults(
-    server_error=0.04,
-    rate_limited=0.04,
-    reset_before_commit=0.04,
-    reset_after_commit=0.04,
-    slow=0.04,
-    slow_seconds=0.6,
-    retry_after_ms=20,
-    seed=20261125,
-)
+async def test_2000_invoices_through_20_percent_faults_are_all_stored_exactly_once(
+    faulty_emulator: Emulator, make_invoice: MakeInvoice
+) -> None:
+    invoices = [make_invoice(n) for n in range(2000)]
 
+    results = await create_many(faulty_emulator, invoices, timeout=0.3, max_retries=12)
 
-async def test_2000_invoices_through_20_percent_faults_are_all_stored_exactly_once() -> None:
-    invoices = [invoice(n) for n in range(2000)]
-    async with (
-        Emulator(faults=EVERY_FAULT) as emulator,
-        AsyncFragment(**emulator.client_options(), timeout=0.3, max_retries=12) as client,
-    ):
-        results = await client.invoices.create_many(invoices, concurrency=64)
-
-        assert [r.index for r in results] == list(range(2000))
-        assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
-        stored = stored_by_id(emulator)
+    assert [r.index for r in results] == list(range(2000))
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
+    stored = stored_by_id(faulty_emulator)
     assert len(stored) == 2000
     for sent in invoices:
         assert_matches_input(stored[sent["invoice_id"]], sent)
 
 
-async def test_with_too_few_retries_every_failure_is_reported_and_every_success_stored() -> None:
-    invoices = [invoice(n) for n in range(500)]
-    async with (
-        Emulator(faults=EVERY_FAULT) as emulator,
-        AsyncFragment(**emulator.client_options(), timeout=0.3, max_retries=0) as client,
-    ):
-        results = await client.invoices.create_many(invoices, concurrency=64)
-        stored = stored_by_id(emulator)
+async def test_with_too_few_retries_every_failure_is_reported_and_every_success_stored(
+    faulty_emulator: Emulator, make_invoice: MakeInvoice
+) -> None:
+    results = await create_many(faulty_emulator, (make_invoice(n) for n in range(500)), timeout=0.3, max_retries=0)
 
+    stored = stored_by_id(faulty_emulator)
     assert [r.index for r in results] == list(range(500))
     failed = [r for r in results if not r.ok]
     assert 40 < len(failed) < 160  # about 20% of 500
@@ -100,15 +79,12 @@ def share_of_429s(emulator: Emulator) -> float:
     return stats.status_count("/invoices", 429) / stats.requests["/invoices"]
 
 
-async def test_a_rate_limited_batch_backs_off_instead_of_stampeding() -> None:
-    invoices = [invoice(n) for n in range(1500)]
+async def test_a_rate_limited_batch_backs_off_instead_of_stampeding(make_invoice: MakeInvoice) -> None:
+    invoices = [make_invoice(n) for n in range(1500)]
     limit = RateLimit(rate=1000.0, burst=20)
 
-    async with (
-        Emulator(rate_limit=limit) as emulator,
-        AsyncFragment(**emulator.client_options(), max_retries=20) as client,
-    ):
-        results = await client.invoices.create_many(invoices, concurrency=64)
+    async with Emulator(rate_limit=limit) as emulator:
+        results = await create_many(emulator, invoices, max_retries=20)
         assert all(r.ok for r in results)
         batch_share = share_of_429s(emulator)
 
@@ -127,15 +103,19 @@ async def test_a_rate_limited_batch_backs_off_instead_of_stampeding() -> None:
     assert batch_share < stampede_share / 3
 
 
-async def test_create_many_returns_results_in_input_order(fragment_emulator: Emulator) -> None:
+async def test_create_many_returns_results_in_input_order(
+    fragment_emulator: Emulator, make_invoice: MakeInvoice
+) -> None:
     async with AsyncFragment(**fragment_emulator.client_options()) as client:
-        results = await client.invoices.create_many((invoice(n) for n in range(50)), concurrency=8)
+        results = await client.invoices.create_many((make_invoice(n) for n in range(50)), concurrency=8)
 
     assert [r.invoice_id for r in results] == [f"inv_{n:05d}" for n in range(50)]
     assert all(r.response is not None and r.response.data.id == r.invoice_id for r in results)
 
 
-async def test_input_is_never_read_more_than_concurrency_items_ahead(fragment_emulator: Emulator) -> None:
+async def test_input_is_never_read_more_than_concurrency_items_ahead(
+    fragment_emulator: Emulator, make_invoice: MakeInvoice
+) -> None:
     concurrency = 4
     pulled = 0
     completed = 0
@@ -146,9 +126,9 @@ async def test_input_is_never_read_more_than_concurrency_items_ahead(fragment_em
         for number in range(40):
             pulled += 1
             lead.append(pulled - completed)
-            yield invoice(number)
+            yield make_invoice(number)
 
-    def count(_: BatchResult) -> None:
+    def count(_: BatchResult[Any]) -> None:
         nonlocal completed
         completed += 1
 
@@ -159,8 +139,8 @@ async def test_input_is_never_read_more_than_concurrency_items_ahead(fragment_em
     assert max(lead) <= concurrency
 
 
-async def test_a_repeated_invoice_id_is_sent_once(fragment_emulator: Emulator) -> None:
-    items = [invoice(1), invoice(2), invoice(1)]
+async def test_a_repeated_invoice_id_is_sent_once(fragment_emulator: Emulator, make_invoice: MakeInvoice) -> None:
+    items = [make_invoice(1), make_invoice(2), make_invoice(1)]
     async with AsyncFragment(**fragment_emulator.client_options()) as client:
         results = await client.invoices.create_many(items)
 
@@ -170,11 +150,13 @@ async def test_a_repeated_invoice_id_is_sent_once(fragment_emulator: Emulator) -
     assert len(fragment_emulator.invoices()) == 2
 
 
-async def test_an_input_that_raises_ends_the_batch_after_reporting_what_was_sent(fragment_emulator: Emulator) -> None:
-    reported: list[BatchResult] = []
+async def test_an_input_that_raises_ends_the_batch_after_reporting_what_was_sent(
+    fragment_emulator: Emulator, make_invoice: MakeInvoice
+) -> None:
+    reported: list[BatchResult[Any]] = []
 
     def source() -> Iterator[dict[str, Any]]:
-        yield from (invoice(n) for n in range(10))
+        yield from (make_invoice(n) for n in range(10))
         raise OSError("disk went away")
 
     async with AsyncFragment(**fragment_emulator.client_options()) as client:
@@ -186,15 +168,29 @@ async def test_an_input_that_raises_ends_the_batch_after_reporting_what_was_sent
     assert len(fragment_emulator.invoices()) == 10
 
 
-async def test_cancelling_a_batch_stops_sending_and_reports_what_was_in_flight() -> None:
-    reported: list[BatchResult] = []
+async def test_a_wrong_secret_ends_the_batch_at_once_with_authentication_error(
+    fragment_emulator: Emulator, make_invoice: MakeInvoice
+) -> None:
+    options = {**fragment_emulator.client_options(), "client_secret": "not-the-secret"}
+    reported: list[BatchResult[Any]] = []
+
+    async with AsyncFragment(**options) as client:
+        with pytest.raises(AuthenticationError):
+            await client.invoices.create_many((make_invoice(n) for n in range(100)), on_result=reported.append)
+
+    assert 1 <= len(reported) <= 16  # the items in flight when the token was refused, not all 100
+    assert fragment_emulator.stats.requests == {"/oauth2/token": 1}
+
+
+async def test_cancelling_a_batch_stops_sending_and_reports_what_was_in_flight(make_invoice: MakeInvoice) -> None:
+    reported: list[BatchResult[Any]] = []
     pulled = 0
 
     async def source() -> AsyncIterator[dict[str, Any]]:
         nonlocal pulled
         for number in range(1000):
             pulled += 1
-            yield invoice(number)
+            yield make_invoice(number)
 
     async with (
         Emulator(faults=Faults(slow=1.0, slow_seconds=0.2, seed=1)) as emulator,
@@ -217,11 +213,13 @@ async def test_cancelling_a_batch_stops_sending_and_reports_what_was_in_flight()
     assert any(isinstance(r.error, asyncio.CancelledError) for r in reported)
 
 
-async def test_leaving_create_many_iter_early_cancels_and_reports_the_rest(fragment_emulator: Emulator) -> None:
-    reported: list[BatchResult] = []
+async def test_leaving_create_many_iter_early_cancels_and_reports_the_rest(
+    fragment_emulator: Emulator, make_invoice: MakeInvoice
+) -> None:
+    reported: list[BatchResult[Any]] = []
     async with AsyncFragment(**fragment_emulator.client_options()) as client:
         results = client.invoices.create_many_iter(
-            (invoice(n) for n in range(100)), concurrency=8, on_result=reported.append
+            (make_invoice(n) for n in range(100)), concurrency=8, on_result=reported.append
         )
         async for _ in results:
             break

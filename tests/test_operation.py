@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -162,7 +162,7 @@ def test_a_bound_operation_shows_the_declared_name_docstring_and_signature(clien
     ],
 )
 async def test_a_call_with_wrong_arguments_raises_type_error_and_sends_nothing(
-    client: AsyncFragment, api_requests: list[Request], call: Callable[[AsyncFragment], Awaitable[Any]], message: str
+    client: AsyncFragment, api_requests: Sequence[Request], call: Callable[[AsyncFragment], Awaitable[Any]], message: str
 ) -> None:
     with pytest.raises(TypeError) as caught:
         await call(client)
@@ -172,7 +172,7 @@ async def test_a_call_with_wrong_arguments_raises_type_error_and_sends_nothing(
 
 
 async def test_a_field_passed_as_none_is_left_out_as_if_not_given(
-    client: AsyncFragment, api_requests: list[Request]
+    client: AsyncFragment, api_requests: Sequence[Request]
 ) -> None:
     with pytest.raises(ValidationError) as caught:
         await client.invoices.create(invoice_id="inv_1", line_items=None)
@@ -185,7 +185,7 @@ async def test_a_field_passed_as_none_is_left_out_as_if_not_given(
 
 
 async def test_a_get_sends_the_encoded_path_and_no_body_even_with_extra_body(
-    client: AsyncFragment, answers: list[Any], api_requests: list[Request], client_options: dict[str, str]
+    client: AsyncFragment, answers: list[Any], api_requests: Sequence[Request], client_options: dict[str, str]
 ) -> None:
     answers.append(answer(200, RETRIEVED))
 
@@ -201,7 +201,7 @@ async def test_a_get_sends_the_encoded_path_and_no_body_even_with_extra_body(
 
 @pytest.mark.parametrize("bad_id", ["", 42])
 async def test_a_bad_path_value_is_refused_before_sending(
-    client: AsyncFragment, api_requests: list[Request], bad_id: object
+    client: AsyncFragment, api_requests: Sequence[Request], bad_id: object
 ) -> None:
     with pytest.raises(ValidationError, match=r"^id: "):
         await client.invoices.retrieve(bad_id)  # type: ignore[arg-type]
@@ -210,7 +210,7 @@ async def test_a_bad_path_value_is_refused_before_sending(
 
 
 def test_a_resource_given_a_runner_blocks_and_returns_the_result(
-    make_client: Callable[..., AsyncFragment], answers: list[Any], api_requests: list[Request]
+    make_client: Callable[..., AsyncFragment], answers: list[Any], api_requests: Sequence[Request]
 ) -> None:
     answers.append(answer(200, RETRIEVED))
     invoices: Invoices[Blocking] = Invoices(make_client(), AsyncioRunner())

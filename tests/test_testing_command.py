@@ -6,6 +6,7 @@ import argparse
 import os
 import selectors
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,13 +83,48 @@ def test_the_options_fit_a_sub_command_parser() -> None:
     assert (args.command, args.port, args.rate_limit) == ("emulator", 9999, RateLimit(5, 5))
 
 
-@pytest.mark.parametrize("argv", [["--faults", "server_error=2"], ["--client", "only-an-id"], ["--rate-limit", "fast"]])
+@pytest.mark.parametrize(
+    ("text", "message"), [("inf", "finite"), ("nan", "finite"), ("0", "positive"), ("5/x", "RATE")]
+)
+def test_parse_rate_limit_refuses_rates_that_are_not_positive_and_finite(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_rate_limit(text)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--faults", "server_error=2"],
+        ["--faults", "slow_seconds=inf"],
+        ["--client", "only-an-id"],
+        ["--rate-limit", "fast"],
+        ["--rate-limit", "inf"],
+        ["--port", "99999"],
+        ["--port", "-1"],
+        ["--token-lifetime", "nan"],
+        ["--token-lifetime", "0"],
+    ],
+)
 def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(argv)
 
     assert exited.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_one_line_on_stderr_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        status = main(["--port", str(port)], prog="fragment emulator")
+
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.err == f"fragment emulator: error: cannot listen on 127.0.0.1 port {port}: Address already in use\n"
+    assert captured.out == ""
 
 
 # --- a real run ------------------------------------------------------------------------------

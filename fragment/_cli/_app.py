@@ -56,8 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerate_unencodable_output()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if args.run is _run_emulator:
-        return _run_emulator(args, extra)
+    if args.emulator:
+        return _run_emulator(args, extra)  # its options are the emulator command's own
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     setup_logging(args.log_level)
@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         "emulator",
         add_help=False,  # its --help is the emulator command's own
         help="run a local Fragment API emulator in the foreground (see 'fragment emulator --help')",
-    ).set_defaults(run=_run_emulator)
+    ).set_defaults(emulator=True)
+    parser.set_defaults(emulator=False)
     return parser
 
 
@@ -117,7 +118,11 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", help="per request (default: 60)")
     group.add_argument(
-        "--max-retries", type=whole_number(0, 100), default=2, metavar="N", help="retries of a failed request (default: 2)"
+        "--max-retries",
+        type=whole_number(0, 100),
+        default=2,
+        metavar="N",
+        help="retries of a failed request (default: 2)",
     )
     group.add_argument("--log-level", choices=LOG_LEVELS, help="log the SDK's activity to stderr at this level")
     group.add_argument(

@@ -109,7 +109,9 @@ def _flatten(
         return None
     columns: list[Column] = []
     for inner, inner_hint, inner_required in fields:
-        flat = _flatten(f"{name}_{inner}" if name else inner, (*path, inner), inner_hint, required and inner_required, groups)
+        flat = _flatten(
+            f"{name}_{inner}" if name else inner, (*path, inner), inner_hint, required and inner_required, groups
+        )
         if flat is None:
             return None
         columns += flat

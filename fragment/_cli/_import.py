@@ -253,8 +253,7 @@ def _check_results(kind: ImportKind, options: ImportOptions, err: TextIO) -> set
         created, cut_short = created_keys(results, kind.key)
     except NotAResultsFile as error:
         raise UsageError(
-            f"--resume: {results} is not a results file of a {kind.noun.one} import ({error}); "
-            "refusing to append to it"
+            f"--resume: {results} is not a results file of a {kind.noun.one} import ({error}); refusing to append to it"
         ) from None
     except OSError as error:
         raise UsageError(f"cannot read {results}: {error.strerror or error}") from None

@@ -59,7 +59,9 @@ def import_kind(resource: str) -> ImportKind | None:
     key: str = batch._key
     params: type = batch._params
     items_required = resource in _EVERY_ROW_AN_ITEM
-    return ImportKind(resource, key, params, csv_shape(params, key, items_required=items_required), _LOCAL.get(resource))
+    return ImportKind(
+        resource, key, params, csv_shape(params, key, items_required=items_required), _LOCAL.get(resource)
+    )
 
 
 _EVERY_ROW_AN_ITEM = frozenset({"invoices"})

@@ -309,7 +309,9 @@ class _Group:
     def _differences(self, line: int, values: dict[str, str]) -> list[Problem]:
         """A later row may leave the record's cells empty or repeat them, not change them."""
         return [
-            Problem(line, column.name, f"{values[column.name]!r} differs from the record's first row (line {self.line})")
+            Problem(
+                line, column.name, f"{values[column.name]!r} differs from the record's first row (line {self.line})"
+            )
             for column in self.shape.columns
             if values.get(column.name) and values[column.name] != self.first.get(column.name, "")
         ]

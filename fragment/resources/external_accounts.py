@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._operation import ModeT, RequestOptions, Resource, operation
+from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
 from ..types import ExternalAccountCreateParams, ExternalAccountCreateResponse, ExternalAccountListResponse
 
 __all__ = ["ExternalAccounts"]
@@ -30,6 +30,9 @@ class ExternalAccounts(Resource[ModeT]):
 
         .. versionadded:: 0.2.0
         """
+
+    create_many = CreateMany(create, ExternalAccountCreateParams, key="external_id")
+    create_many_iter = CreateManyIter(create, ExternalAccountCreateParams, key="external_id")
 
     @operation("GET", "/external-accounts", response=ExternalAccountListResponse)
     def list(self, **options: Unpack[RequestOptions]) -> None:

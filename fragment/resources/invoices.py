@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
 
-from .._errors import ConflictError
+from .._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
 from .._operation import Async, CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, composite, operation
 from ..types import (
     InvoiceCreateParams,
@@ -19,8 +19,6 @@ from ..types import (
     LineItemsUpdate,
 )
 from ..types.invoice_retrieve_response import Data as InvoiceWithBalances
-
-DEFAULT_MODIFY_ATTEMPTS = 5
 
 __all__ = ["Invoices"]
 
@@ -135,25 +133,16 @@ class Invoices(Resource[ModeT]):
 
         .. versionadded:: 0.2.0
         """
-        invoices = self._async_view()
-        for attempt in range(1, max_attempts + 1):
-            current = (await invoices.retrieve(id, **options)).data
-            operations = list(change(current))
-            if not operations:
-                return InvoiceUpdateResponse(data=current)
-            try:
-                return await invoices.update(
-                    id, line_items_update=operations, version=_whole(current.version), **options
-                )
-            except ConflictError:
-                if attempt == max_attempts:
-                    raise
-        raise ValueError(f"max_attempts must be at least 1, got {max_attempts!r}")
+        invoices = Invoices[Async](self._client)
 
-    def _async_view(self) -> Invoices[Async]:
-        return Invoices(self._client)
+        async def read() -> InvoiceWithBalances:
+            return (await invoices.retrieve(id, **options)).data
 
+        async def write(current: InvoiceWithBalances, operations: list[Any]) -> InvoiceUpdateResponse:
+            version = int(current.version)  # the official model types it as float; the API counts in ints
+            return await invoices.update(id, line_items_update=operations, version=version, **options)
 
-def _whole(version: float) -> int:
-    """A version as the int the API counts in (the official model types it as float)."""
-    return int(version)
+        def unchanged(current: InvoiceWithBalances) -> InvoiceUpdateResponse:
+            return InvoiceUpdateResponse(data=current)
+
+        return await read_modify_write(read, change, write, unchanged, max_attempts=max_attempts)

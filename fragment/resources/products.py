@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Unpack
 
-from .._operation import ModeT, RequestOptions, Resource, operation
+from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
 from ..types import (
     ProductCreateParams,
     ProductCreateResponse,
@@ -52,6 +52,9 @@ class Products(Resource[ModeT]):
 
         .. versionadded:: 0.2.0
         """
+
+    create_many = CreateMany(create, ProductCreateParams, key="code")
+    create_many_iter = CreateManyIter(create, ProductCreateParams, key="code")
 
     @operation("GET", "/products/{code}", response=ProductRetrieveResponse)
     def retrieve(self, code: str, /, **options: Unpack[RequestOptions]) -> None:

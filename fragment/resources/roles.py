@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._operation import ModeT, RequestOptions, Resource, operation
+from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
 from ..types import RoleCreateParams, RoleCreateResponse, RoleListResponse
 
 __all__ = ["Roles"]
@@ -29,6 +29,9 @@ class Roles(Resource[ModeT]):
 
         .. versionadded:: 0.2.0
         """
+
+    create_many = CreateMany(create, RoleCreateParams, key="role")
+    create_many_iter = CreateManyIter(create, RoleCreateParams, key="role")
 
     @operation("GET", "/roles", response=RoleListResponse)
     def list(self, **options: Unpack[RequestOptions]) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Unpack
 
-from .._operation import ModeT, RequestOptions, Resource, operation
+from .._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
+from .._operation import Async, CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, composite, operation
 from ..types import (
     AllocationUpdate,
     CurrencyCode,
@@ -19,6 +20,7 @@ from ..types import (
     TransactionListResponse,
     TransactionRetrieveResponse,
 )
+from ..types.transaction import Transaction
 from ..types.transaction_create_params import Account, Allocation
 
 __all__ = ["Transactions"]
@@ -66,6 +68,9 @@ class Transactions(Resource[ModeT]):
 
         .. versionadded:: 0.2.0
         """
+
+    create_many = CreateMany(create, TransactionCreateParams, key="external_id")
+    create_many_iter = CreateManyIter(create, TransactionCreateParams, key="external_id")
 
     @operation("GET", "/transactions/{id}", response=TransactionRetrieveResponse)
     def retrieve(self, id: str, /, **options: Unpack[RequestOptions]) -> None:
@@ -141,3 +146,41 @@ class Transactions(Resource[ModeT]):
 
         .. versionadded:: 0.2.0
         """
+
+    @composite
+    async def modify_allocations(
+        self,
+        id: str,
+        /,
+        change: Callable[[Transaction], Iterable[AllocationUpdate | Mapping[str, Any]]],
+        *,
+        max_attempts: int = DEFAULT_MODIFY_ATTEMPTS,
+        **options: Unpack[RequestOptions],
+    ) -> TransactionCreateAllocationsResponse:
+        """Read a transaction, compute allocation operations from it, and write them at its version.
+
+        ``change(transaction)`` gets the transaction as just retrieved and returns the
+        operations for :meth:`create_allocations`. On a version conflict (another writer came
+        first) the transaction is read again and ``change`` called again on the new state, up
+        to ``max_attempts`` reads in all; so no concurrent allocation is lost. ``change`` may
+        run several times: it should only compute. If it returns no operation, nothing is sent
+        and the transaction as read is returned.
+
+        :raises ConflictError: still conflicting after ``max_attempts`` reads.
+
+        .. versionadded:: 0.2.0
+        """
+        transactions = Transactions[Async](self._client)
+
+        async def read() -> Transaction:
+            return (await transactions.retrieve(id, **options)).data
+
+        async def write(current: Transaction, operations: list[Any]) -> TransactionCreateAllocationsResponse:
+            return await transactions.create_allocations(
+                id, allocation_updates=operations, version=current.version, **options
+            )
+
+        def unchanged(current: Transaction) -> TransactionCreateAllocationsResponse:
+            return TransactionCreateAllocationsResponse(data=current)
+
+        return await read_modify_write(read, change, write, unchanged, max_attempts=max_attempts)

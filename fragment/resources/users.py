@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._operation import ModeT, RequestOptions, Resource, operation
+from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
 from ..types import UserCreateParams, UserCreateResponse, UserListResponse
 
 __all__ = ["Users"]
@@ -31,6 +31,9 @@ class Users(Resource[ModeT]):
 
         .. versionadded:: 0.2.0
         """
+
+    create_many = CreateMany(create, UserCreateParams, key="external_id")
+    create_many_iter = CreateManyIter(create, UserCreateParams, key="external_id")
 
     @operation("GET", "/users", response=UserListResponse)
     def list(self, **options: Unpack[RequestOptions]) -> None:

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 import shlex
 import signal
 import sys
@@ -167,8 +168,10 @@ async def serve(emulator: Emulator, *, out: TextIO | None = None, err: TextIO | 
     err = err or sys.stderr
     try:
         await emulator.start()
-    except OSError as error:
-        raise CannotListen(error.strerror or str(error)) from None
+    except OSError as error:  # asyncio's message repeats the address; the errno's own text says it all
+        number = error.errno
+        reason = os.strerror(number) if isinstance(number, int) and number > 0 else error.strerror or str(error)
+        raise CannotListen(reason) from None
     try:
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -205,9 +208,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m fragment.t
         asyncio.run(serve(emulator))
     except KeyboardInterrupt:
         pass
-    except OSError as error:
-        print(
-            f"{prog}: error: cannot listen on {args.host} port {args.port}: {error.strerror or error}", file=sys.stderr
-        )
+    except CannotListen as error:
+        print(f"{prog}: error: cannot listen on {args.host} port {args.port}: {error.reason}", file=sys.stderr)
         return 2
     return 0
