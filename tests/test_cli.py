@@ -546,3 +546,111 @@ def test_import_of_the_command_line_does_not_load_the_emulator() -> None:
     )
 
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+# --- fragment transactions import ------------------------------------------------------------
+
+EXAMPLE_TRANSACTIONS = 40
+TRANSACTIONS_HEADER = (
+    "external_id,account_external_id,amount,currency,posted,"
+    "allocation_amount,allocation_invoice_id,allocation_type,allocation_user_external_id\n"
+)
+
+
+@pytest.mark.parametrize("name", ["transactions.csv", "transactions.jsonl"])
+def test_import_of_the_transactions_example_with_local_creates_every_transaction(name: str, tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+
+    run = fragment("--local", "transactions", "import", str(EXAMPLES / name), "--results", str(results))
+
+    assert run.returncode == 0, run.stderr
+    assert "fragment: --local: created external account 'bank_operating_usd', which the file names" in run.stderr
+    assert f"fragment: {EXAMPLE_TRANSACTIONS} created, 0 failed, 0 skipped in " in run.stderr
+    records = results_of(results)
+    assert len({record["external_id"] for record in records}) == EXAMPLE_TRANSACTIONS
+    assert all(record["ok"] and record["version"] == 1 and record["id"] for record in records)
+
+
+@pytest.fixture
+def invoiced(fragment_emulator: Emulator) -> Emulator:
+    """The emulator with a customer, two invoices of theirs and a bank account."""
+
+    async def arrange() -> None:
+        async with AsyncFragment(**fragment_emulator.client_options()) as client:
+            await client.roles.create(role="buyer")
+            await client.users.create(external_id="cus_1", role="buyer")
+            for invoice_id in ("inv_1", "inv_2"):
+                await client.invoices.create(invoice_id=invoice_id, line_items=[{**ITEM, "user_id": "cus_1"}])
+            await client.external_accounts.create(external_id="bank_1", name="Operating account")
+
+    asyncio.run(arrange())
+    return fragment_emulator
+
+
+def test_transaction_rows_sharing_an_external_id_each_add_an_allocation(invoiced: Emulator, tmp_path: Path) -> None:
+    source = tmp_path / "bank.csv"
+    source.write_text(
+        TRANSACTIONS_HEADER
+        + "txn_1,bank_1,1500,USD,2026-06-03T09:30:00Z,1000,inv_1,invoice_payin,cus_1\n"
+        + "txn_1,,,,,500,inv_2,invoice_payin,cus_1\n"
+        + "txn_2,bank_1,700,USD,2026-06-04T10:00:00Z,,,,\n"
+    )
+
+    run = fragment(*connection(invoiced), "transactions", "import", str(source))
+
+    assert run.returncode == 0, run.stderr
+    stored = {transaction["external_id"]: transaction for transaction in invoiced.transactions()}
+    assert [allocation["invoice_id"] for allocation in stored["txn_1"]["allocations"]] == ["inv_1", "inv_2"]
+    assert stored["txn_1"]["unallocated_amount"] == "0"
+    assert (stored["txn_2"]["allocations"], stored["txn_2"]["unallocated_amount"]) == ([], "700")
+
+
+def test_transaction_problems_are_reported_on_the_row_at_fault(invoiced: Emulator, tmp_path: Path) -> None:
+    source, results = tmp_path / "bank.csv", tmp_path / "results.jsonl"
+    source.write_text(
+        TRANSACTIONS_HEADER
+        + "txn_1,bank_1,1500,USD,2026-06-03T09:30:00Z,1000,inv_1,invoice_payin,cus_1\n"
+        + "txn_1,,,,,500,inv_2,payin,cus_1\n"  # line 3: not an allocation type
+        + "txn_2,bank_1,700,USD,2026-06-04T10:00:00Z,,,,\n"
+        + "txn_2,bank_1,800,USD,,,,,\n"  # line 5: changes the transaction's amount
+        + "txn_3,bank_1,900,USD,2026-06-04T10:00:00Z,,,,\n"
+    )
+
+    run = fragment(*connection(invoiced), "transactions", "import", str(source), "--results", str(results))
+
+    assert run.returncode == 1
+    assert f"{source}:3: allocations[1].type: 'payin' is not" in run.stderr
+    assert f"{source}:5: amount: '800' differs from the record's first row (line 4)" in run.stderr
+    assert "fragment: 1 created, 2 failed, 0 skipped in " in run.stderr
+    assert [transaction["external_id"] for transaction in invoiced.transactions()] == ["txn_3"]
+    failed = {record["external_id"]: record["line"] for record in results_of(results) if not record["ok"]}
+    assert failed == {"txn_1": 2, "txn_2": 4}
+
+
+def test_transactions_import_resumes_from_its_results_file(invoiced: Emulator, tmp_path: Path) -> None:
+    lines = (EXAMPLES / "transactions.jsonl").read_text().replace("bank_operating_usd", "bank_1")
+    lines = lines.replace("bank_operating_eur", "bank_1").replace('"currency": "EUR"', '"currency": "USD"')
+    source, head, results = tmp_path / "all.jsonl", tmp_path / "head.jsonl", tmp_path / "results.jsonl"
+    source.write_text(lines)
+    head.write_text("".join(lines.splitlines(keepends=True)[:15]))
+    first = fragment(*connection(invoiced), "transactions", "import", str(head), "--results", str(results))
+    assert first.returncode == 0, first.stderr
+
+    run = fragment(*connection(invoiced), "transactions", "import", str(source), "--results", str(results), "--resume")
+
+    assert run.returncode == 0, run.stderr
+    assert "fragment: resuming: 15 transactions already created per " in run.stderr
+    assert f"fragment: {EXAMPLE_TRANSACTIONS - 15} created, 0 failed, 15 skipped in " in run.stderr
+    assert invoiced.stats.requests.get("/transactions", 0) == EXAMPLE_TRANSACTIONS
+
+
+def test_resume_refuses_the_results_file_of_another_kind_of_import(tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    results.write_text('{"invoice_id": "inv_1", "ok": true, "id": "inv_1", "version": 1}\n')
+
+    run = fragment(
+        "--local", "transactions", "import", str(EXAMPLES / "transactions.csv"), "--results", str(results), "--resume"
+    )
+
+    assert run.returncode == 2
+    assert "is not a results file of a transaction import (line 1 is not the result of a record with" in run.stderr

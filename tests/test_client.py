@@ -11,7 +11,7 @@ import asyncio
 import base64
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -36,6 +36,7 @@ from fragment.testing import MockTransport, answer, instant_retries, set_instant
 from fragment.types import InvoiceCreateResponse, LineItem
 
 MakeClient = Callable[..., AsyncFragment]
+CreateSeed = Callable[..., Awaitable[InvoiceCreateResponse]]
 Script = list[Any]
 
 ERROR_BODY = {"error": {"code": "some_code", "message": "the server's explanation"}}
@@ -53,13 +54,23 @@ def basic(client_id: str, client_secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 
 
+@pytest.fixture
+def create_seed_invoice(client: AsyncFragment, seed_invoice: dict[str, Any]) -> CreateSeed:
+    """``client.invoices.create(**seed_invoice, **options)``: the call most tests here make."""
+
+    async def create(**options: Any) -> InvoiceCreateResponse:
+        return await client.invoices.create(**seed_invoice, **options)
+
+    return create
+
+
 # --- the request on the wire ----------------------------------------------------------------------
 
 
 async def test_the_seed_example_sends_the_recorded_body_as_compact_json(
-    client: AsyncFragment, seed_invoice: dict[str, Any], seed_request_body: bytes, api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed, seed_request_body: bytes, api_requests: Sequence[Request]
 ) -> None:
-    await client.invoices.create(**seed_invoice)
+    await create_seed_invoice()
 
     (sent,) = api_requests
     assert (sent.method, sent.url) == ("POST", "https://api.fragment.test/invoices")
@@ -67,9 +78,9 @@ async def test_the_seed_example_sends_the_recorded_body_as_compact_json(
 
 
 async def test_a_create_sends_json_headers_a_bearer_token_and_a_user_agent(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request], access_token: str
+    create_seed_invoice: CreateSeed, api_requests: Sequence[Request], access_token: str
 ) -> None:
-    await client.invoices.create(**seed_invoice)
+    await create_seed_invoice()
 
     (sent,) = api_requests
     assert sent.headers["Content-Type"] == "application/json"
@@ -79,8 +90,8 @@ async def test_a_create_sends_json_headers_a_bearer_token_and_a_user_agent(
     assert "Authorization" not in sent.headers
 
 
-async def test_a_create_returns_the_answer_as_models(client: AsyncFragment, seed_invoice: dict[str, Any]) -> None:
-    invoice = await client.invoices.create(**seed_invoice)
+async def test_a_create_returns_the_answer_as_models(create_seed_invoice: CreateSeed) -> None:
+    invoice = await create_seed_invoice()
 
     assert isinstance(invoice, InvoiceCreateResponse)
     assert invoice.data.id == "invoice_2024_001"
@@ -113,19 +124,17 @@ async def test_default_and_extra_headers_are_sent_but_never_replace_the_bearer_t
 
 
 async def test_extra_query_is_added_to_the_url_form_encoded(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed, api_requests: Sequence[Request]
 ) -> None:
-    await client.invoices.create(
-        **seed_invoice, extra_query={"dry_run": True, "tags": ["a", "b"], "skipped": None, "page": 3, "q": "x y"}
-    )
+    await create_seed_invoice(extra_query={"dry_run": True, "tags": ["a", "b"], "skipped": None, "page": 3, "q": "x y"})
 
     assert api_requests[0].url == "https://api.fragment.test/invoices?dry_run=true&tags=a%2Cb&page=3&q=x+y"
 
 
 async def test_extra_body_fields_are_merged_into_the_json_body_unchecked(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed, api_requests: Sequence[Request]
 ) -> None:
-    await client.invoices.create(**seed_invoice, extra_body={"memo": {"any": ["shape"]}})
+    await create_seed_invoice(extra_body={"memo": {"any": ["shape"]}})
 
     body = json.loads(api_requests[0].body or b"")
     assert list(body) == ["invoiceId", "lineItems", "memo"]
@@ -133,10 +142,10 @@ async def test_extra_body_fields_are_merged_into_the_json_body_unchecked(
 
 
 async def test_an_extra_body_that_is_not_json_is_refused_before_sending(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed, api_requests: Sequence[Request]
 ) -> None:
     with pytest.raises(ValidationError, match="extra_body: cannot be encoded as JSON"):
-        await client.invoices.create(**seed_invoice, extra_body={"when": object()})
+        await create_seed_invoice(extra_body={"when": object()})
 
     assert api_requests == []
 
@@ -218,10 +227,10 @@ def test_a_bad_setting_is_refused_by_with_options_too(make_client: MakeClient, s
 
 
 async def test_a_bad_per_call_timeout_is_refused_before_sending(
-    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed, api_requests: Sequence[Request]
 ) -> None:
     with pytest.raises(ValueError, match="timeout"):
-        await client.invoices.create(**seed_invoice, timeout=-1)
+        await create_seed_invoice(timeout=-1)
 
     assert api_requests == []
 
@@ -240,8 +249,7 @@ async def test_a_trailing_slash_in_the_base_url_is_ignored(
 
 
 async def test_an_error_answer_is_raised_with_its_status_headers_and_body_without_a_retry(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     answers: Script,
     api_requests: Sequence[Request],
     sleeps: list[float],
@@ -249,7 +257,7 @@ async def test_an_error_answer_is_raised_with_its_status_headers_and_body_withou
     answers.append(error_answer(404, {"X-Request-Id": "req_123"}))
 
     with pytest.raises(NotFoundError) as caught:
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert (caught.value.status_code, caught.value.body) == (404, ERROR_BODY)
     assert caught.value.headers["x-request-id"] == "req_123"
@@ -267,8 +275,7 @@ async def test_an_error_answer_is_raised_with_its_status_headers_and_body_withou
     ],
 )
 async def test_a_retryable_failure_is_sent_again_after_a_wait_and_the_create_succeeds(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     answers: Script,
     api_requests: Sequence[Request],
     sleeps: list[float],
@@ -276,7 +283,7 @@ async def test_a_retryable_failure_is_sent_again_after_a_wait_and_the_create_suc
 ) -> None:
     answers.append(failure)
 
-    invoice = await client.invoices.create(**seed_invoice)
+    invoice = await create_seed_invoice()
 
     assert invoice.data.id == "invoice_2024_001"
     assert len(api_requests) == 2
@@ -285,18 +292,17 @@ async def test_a_retryable_failure_is_sent_again_after_a_wait_and_the_create_suc
 
 
 async def test_the_wait_is_the_delay_the_server_asked_for(
-    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, sleeps: list[float]
+    create_seed_invoice: CreateSeed, answers: Script, sleeps: list[float]
 ) -> None:
     answers.append(error_answer(429, {"retry-after-ms": "1500"}))
 
-    await client.invoices.create(**seed_invoice)
+    await create_seed_invoice()
 
     assert sleeps == [1.5]
 
 
 async def test_retries_stop_after_max_retries_and_raise_the_last_error(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     answers: Script,
     api_requests: Sequence[Request],
     sleeps: list[float],
@@ -304,7 +310,7 @@ async def test_retries_stop_after_max_retries_and_raise_the_last_error(
     answers.extend([error_answer(503)] * 2 + [error_answer(502)])
 
     with pytest.raises(InternalServerError) as caught:
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert caught.value.status_code == 502
     assert len(api_requests) == 1 + 2
@@ -312,13 +318,13 @@ async def test_retries_stop_after_max_retries_and_raise_the_last_error(
 
 
 async def test_no_answer_after_the_last_retry_raises_the_transport_error(
-    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed, answers: Script, api_requests: Sequence[Request]
 ) -> None:
     last = APITimeoutError("Request to https://api.fragment.test/invoices timed out")
     answers.extend([APIConnectionError("reset"), APIConnectionError("reset"), last])
 
     with pytest.raises(APITimeoutError) as caught:
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert caught.value is last
     assert len(api_requests) == 3
@@ -348,12 +354,12 @@ async def test_a_stale_version_is_not_retried_and_the_error_says_so(
 
 
 async def test_a_2xx_that_is_not_the_documented_shape_raises_response_validation_error_without_a_retry(
-    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed, answers: Script, api_requests: Sequence[Request]
 ) -> None:
     answers.append(answer(200, b"<html>maintenance</html>"))
 
     with pytest.raises(APIResponseValidationError) as caught:
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert (caught.value.status_code, caught.value.body) == (200, b"<html>maintenance</html>")
     assert len(api_requests) == 1
@@ -363,12 +369,11 @@ async def test_a_2xx_that_is_not_the_documented_shape_raises_response_validation
 
 
 async def test_the_token_request_uses_basic_auth_and_the_client_credentials_grant(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     token_requests: Sequence[Request],
     client_options: dict[str, str],
 ) -> None:
-    await client.invoices.create(**seed_invoice)
+    await create_seed_invoice()
 
     (sent,) = token_requests
     assert (sent.method, sent.url) == ("POST", client_options["token_url"])
@@ -379,25 +384,28 @@ async def test_the_token_request_uses_basic_auth_and_the_client_credentials_gran
 
 
 async def test_one_token_serves_many_creates_one_after_another(
-    client: AsyncFragment, seed_invoice: dict[str, Any], token_requests: Sequence[Request], api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed,
+    token_requests: Sequence[Request],
+    api_requests: Sequence[Request],
 ) -> None:
     for _ in range(3):
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert (len(token_requests), len(api_requests)) == (1, 3)
 
 
 async def test_concurrent_creates_wait_for_one_token_request(
-    client: AsyncFragment, seed_invoice: dict[str, Any], token_requests: Sequence[Request], api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed,
+    token_requests: Sequence[Request],
+    api_requests: Sequence[Request],
 ) -> None:
-    await asyncio.gather(*(client.invoices.create(**seed_invoice) for _ in range(20)))
+    await asyncio.gather(*(create_seed_invoice() for _ in range(20)))
 
     assert (len(token_requests), len(api_requests)) == (1, 20)
 
 
 async def test_a_401_to_a_token_that_expired_in_flight_refreshes_it_and_sends_again_without_waiting(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     answers: Script,
     token_answers: Script,
     api_requests: Sequence[Request],
@@ -410,7 +418,7 @@ async def test_a_401_to_a_token_that_expired_in_flight_refreshes_it_and_sends_ag
     token_answers.extend([token_answer("token-1", expires_in=0.01), token_answer("token-2")])
     answers.append(expire_in_flight)
 
-    invoice = await client.invoices.create(**seed_invoice)
+    invoice = await create_seed_invoice()
 
     assert invoice.data.id == "invoice_2024_001"
     assert [sent.authorization for sent in api_requests] == ["Bearer token-1", "Bearer token-2"]
@@ -418,8 +426,7 @@ async def test_a_401_to_a_token_that_expired_in_flight_refreshes_it_and_sends_ag
 
 
 async def test_a_401_to_a_valid_token_is_raised_without_a_refresh(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     answers: Script,
     token_requests: Sequence[Request],
     api_requests: Sequence[Request],
@@ -427,14 +434,13 @@ async def test_a_401_to_a_valid_token_is_raised_without_a_refresh(
     answers.append(error_answer(401))
 
     with pytest.raises(AuthenticationError):
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert (len(token_requests), len(api_requests)) == (1, 1)
 
 
 async def test_refused_credentials_raise_authentication_error_without_the_secret(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     token_answers: Script,
     token_requests: Sequence[Request],
     api_requests: Sequence[Request],
@@ -443,7 +449,7 @@ async def test_refused_credentials_raise_authentication_error_without_the_secret
     token_answers.append(answer(401, b'{"error": "invalid_client", "error_description": "bad client credentials"}'))
 
     with pytest.raises(AuthenticationError) as caught:
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert caught.value.body["error"] == "invalid_client"
     assert (len(token_requests), api_requests) == (1, [])
@@ -457,8 +463,7 @@ async def test_refused_credentials_raise_authentication_error_without_the_secret
     "failure", [pytest.param(error_answer(503), id="503"), pytest.param(APIConnectionError("reset"), id="reset")]
 )
 async def test_the_token_request_follows_the_retry_policy(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     token_answers: Script,
     token_requests: Sequence[Request],
     sleeps: list[float],
@@ -466,26 +471,25 @@ async def test_the_token_request_follows_the_retry_policy(
 ) -> None:
     token_answers.append(failure)
 
-    await client.invoices.create(**seed_invoice)
+    await create_seed_invoice()
 
     assert len(token_requests) == 2
     assert len(sleeps) == 1
 
 
 async def test_an_unreachable_token_endpoint_raises_after_the_retries_and_sends_no_invoice(
-    client: AsyncFragment, seed_invoice: dict[str, Any], token_answers: Script, api_requests: Sequence[Request]
+    create_seed_invoice: CreateSeed, token_answers: Script, api_requests: Sequence[Request]
 ) -> None:
     token_answers.extend([APIConnectionError("Connection error talking to https://auth.fragment.test")] * 3)
 
     with pytest.raises(APIConnectionError, match=r"auth\.fragment\.test"):
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert api_requests == []
 
 
 async def test_a_malformed_token_answer_raises_response_validation_error_without_the_token(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     token_answers: Script,
     api_requests: Sequence[Request],
     access_token: str,
@@ -493,7 +497,7 @@ async def test_a_malformed_token_answer_raises_response_validation_error_without
     token_answers.append(answer(200, json.dumps({"access_token": access_token, "expires_in": "an hour"})))
 
     with pytest.raises(APIResponseValidationError) as caught:
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert access_token not in str(caught.value)
     assert api_requests == []
@@ -511,8 +515,7 @@ def test_the_client_secret_is_in_no_repr(make_client: MakeClient, client_options
 
 
 async def test_debug_logs_of_a_create_with_a_retry_say_what_happened_and_hold_no_secret(
-    client: AsyncFragment,
-    seed_invoice: dict[str, Any],
+    create_seed_invoice: CreateSeed,
     answers: Script,
     client_options: dict[str, str],
     access_token: str,
@@ -521,7 +524,7 @@ async def test_debug_logs_of_a_create_with_a_retry_say_what_happened_and_hold_no
     caplog.set_level(logging.DEBUG, logger="fragment")
     answers.append(error_answer(503, {"retry-after": "2"}))
 
-    await client.invoices.create(**seed_invoice, extra_query={"private_note": "q"})
+    await create_seed_invoice(extra_query={"private_note": "q"})
 
     assert "fetched an access token from https://auth.fragment.test/oauth2/token" in caplog.messages
     assert (
@@ -533,12 +536,12 @@ async def test_debug_logs_of_a_create_with_a_retry_say_what_happened_and_hold_no
 
 
 async def test_a_retry_after_no_answer_is_logged_with_the_reason(
-    client: AsyncFragment, seed_invoice: dict[str, Any], answers: Script, caplog: pytest.LogCaptureFixture
+    create_seed_invoice: CreateSeed, answers: Script, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="fragment")
     answers.append(APIConnectionError("Connection error talking to https://api.fragment.test/invoices: reset"))
 
-    await client.invoices.create(**seed_invoice)
+    await create_seed_invoice()
 
     (retry,) = [message for message in caplog.messages if message.startswith("retrying")]
     assert retry.endswith("after Connection error talking to https://api.fragment.test/invoices: reset (retry 1 of 2)")
@@ -547,61 +550,65 @@ async def test_a_retry_after_no_answer_is_logged_with_the_reason(
 # --- configuration ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def env_settings(monkeypatch: pytest.MonkeyPatch, clean_env: None) -> dict[str, str]:
-    settings = {
-        "FRAGMENT_CLIENT_ID": "env-id",
-        "FRAGMENT_CLIENT_SECRET": "env-secret",
-        "FRAGMENT_BASE_URL": "https://env-api.fragment.test/",
-        "FRAGMENT_TOKEN_URL": "https://env-auth.fragment.test/oauth2/token",
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    return settings
+ENVIRONMENT = {
+    "FRAGMENT_CLIENT_ID": "env-id",
+    "FRAGMENT_CLIENT_SECRET": "env-secret",
+    "FRAGMENT_BASE_URL": "https://env-api.fragment.test/",
+    "FRAGMENT_TOKEN_URL": "https://env-auth.fragment.test/oauth2/token",
+}
 
 
-@pytest.mark.usefixtures("env_settings")
-async def test_settings_come_from_the_environment(
-    transport: MockTransport,
-    seed_invoice: dict[str, Any],
-    token_requests: Sequence[Request],
-    api_requests: Sequence[Request],
-) -> None:
-    async with AsyncFragment(transport=transport) as client:
-        await client.invoices.create(**seed_invoice)
-
-    assert client.base_url == "https://env-api.fragment.test"
-    assert token_requests[0].url == "https://env-auth.fragment.test/oauth2/token"
-    assert token_requests[0].authorization == basic("env-id", "env-secret")
-    assert api_requests[0].url == "https://env-api.fragment.test/invoices"
-
-
-@pytest.mark.usefixtures("env_settings")
-async def test_arguments_win_over_the_environment(
-    transport: MockTransport, seed_invoice: dict[str, Any], token_requests: Sequence[Request]
-) -> None:
-    async with AsyncFragment(
-        transport=transport, client_id="arg-id", base_url="https://arg-api.fragment.test"
-    ) as client:
-        await client.invoices.create(**seed_invoice)
-
-    assert client.base_url == "https://arg-api.fragment.test"
-    assert token_requests[0].authorization == basic("arg-id", "env-secret")
-
-
+@pytest.mark.parametrize(
+    ("environment", "arguments", "credentials", "token_url", "base_url"),
+    [
+        pytest.param(
+            ENVIRONMENT,
+            {},
+            ("env-id", "env-secret"),
+            "https://env-auth.fragment.test/oauth2/token",
+            "https://env-api.fragment.test",
+            id="from-the-environment",
+        ),
+        pytest.param(
+            ENVIRONMENT,
+            {"client_id": "arg-id", "base_url": "https://arg-api.fragment.test"},
+            ("arg-id", "env-secret"),
+            "https://env-auth.fragment.test/oauth2/token",
+            "https://arg-api.fragment.test",
+            id="arguments-win-over-the-environment",
+        ),
+        pytest.param(
+            {},
+            {"client_id": "id", "client_secret": "secret"},
+            ("id", "secret"),
+            "https://auth.us-west-2.fragment.dev/oauth2/token",
+            "https://api.us-west-2.fragment.dev",
+            id="the-documented-default-urls",
+        ),
+    ],
+)
 @pytest.mark.usefixtures("clean_env")
-async def test_the_default_urls_are_the_documented_ones(
+async def test_each_setting_is_the_argument_else_the_environment_variable_else_the_default(
+    monkeypatch: pytest.MonkeyPatch,
     transport: MockTransport,
     seed_invoice: dict[str, Any],
     token_requests: Sequence[Request],
     api_requests: Sequence[Request],
+    environment: dict[str, str],
+    arguments: dict[str, str],
+    credentials: tuple[str, str],
+    token_url: str,
+    base_url: str,
 ) -> None:
-    async with AsyncFragment(client_id="id", client_secret="secret", transport=transport) as client:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    async with AsyncFragment(transport=transport, **arguments) as client:
         await client.invoices.create(**seed_invoice)
 
-    assert client.base_url == "https://api.us-west-2.fragment.dev"
-    assert token_requests[0].url == "https://auth.us-west-2.fragment.dev/oauth2/token"
-    assert api_requests[0].url == "https://api.us-west-2.fragment.dev/invoices"
+    assert client.base_url == base_url
+    assert (token_requests[0].url, token_requests[0].authorization) == (token_url, basic(*credentials))
+    assert api_requests[0].url == f"{base_url}/invoices"
 
 
 @pytest.mark.parametrize(
@@ -811,10 +818,10 @@ async def test_set_instant_retries_switches_on_until_switched_off(
 
 @pytest.mark.usefixtures("slow_retry")
 async def test_a_client_given_its_own_sleep_ignores_the_switch(
-    client: AsyncFragment, seed_invoice: dict[str, Any], sleeps: list[float]
+    create_seed_invoice: CreateSeed, sleeps: list[float]
 ) -> None:
     with instant_retries():
-        await client.invoices.create(**seed_invoice)
+        await create_seed_invoice()
 
     assert sleeps == [30.0]
 

@@ -162,7 +162,10 @@ def test_a_bound_operation_shows_the_declared_name_docstring_and_signature(clien
     ],
 )
 async def test_a_call_with_wrong_arguments_raises_type_error_and_sends_nothing(
-    client: AsyncFragment, api_requests: Sequence[Request], call: Callable[[AsyncFragment], Awaitable[Any]], message: str
+    client: AsyncFragment,
+    api_requests: Sequence[Request],
+    call: Callable[[AsyncFragment], Awaitable[Any]],
+    message: str,
 ) -> None:
     with pytest.raises(TypeError) as caught:
         await call(client)
