@@ -2,28 +2,31 @@
 
 >>> from fragment import AsyncFragment, Fragment  # doctest: +SKIP
 
-Which module owns what (all private but this one, ``types`` and ``testing``):
+Which module owns what (all private but this one, ``types`` and ``testing``)::
 
-==========================  =====================================================================
-``__init__.py``             the public names, re-exported
-``types/``                  the models: frozen attrs classes, no I/O
-``_wire.py``                the one cattrs converter: Python names <-> wire names, per class
-``_validation.py``          the one validator of every request (the emulator uses it too)
-``_operation.py``           how an operation is declared once and offered by both clients
-``resources/``              one module per resource; each operation one declaration
-``_protocol.py``            pure: status -> exception, answers -> models, the retry state machine
-``_auth.py``                OAuth2: the token request, its answer, the token cache
-``_transport.py``           the transport seam, and the only aiohttp client code
-``_client.py``              ``AsyncFragment``: configuration and the driver of the state machine
-``_sync.py``                ``Fragment``: the blocking facade on anyio's portal
-``_batch.py``               the bounded batch runner, generic over any create
-``_pacing.py``              the batch's rate controller, passed to the driver explicitly
-``_wait.py``                how long retries wait, and the testing switch behind it
-``_errors.py``              the exception hierarchy, drawn as a tree
-``_json.py``, ``_logging.py``  the JSON codec; the ``fragment`` logger
-``testing/``                the emulator (aiohttp.web), a mock transport, the pytest plugin
-``_cli/``                   the ``fragment`` command line
-==========================  =====================================================================
+    __init__.py             the public names, re-exported
+    types/                  the models: frozen attrs classes, no I/O
+    _wire.py                the one cattrs converter: Python names <-> wire names, per class
+    _validation.py          the one validator of every request (the emulator uses it too)
+    _operation.py           how an operation is declared once and offered by both clients
+    resources/              one module per resource; each operation one declaration
+    _protocol.py            pure: status -> exception, answers -> models, the retry state machine
+    _auth.py                OAuth2: the token request, its answer, the token cache
+    _transport.py           the transport seam, and the only aiohttp client code
+    _client.py              AsyncFragment: configuration and the driver of the state machine
+    _sync.py                Fragment: the blocking facade on anyio's portal
+    _batch.py               the bounded batch runner, generic over any create
+    _pacing.py              the batch's rate controller, passed to the driver explicitly
+    _wait.py                how long retries wait, and the testing switch behind it
+    _seen.py                the compact set of keys a batch has seen (duplicates are refused)
+    _modify.py              read-modify-write: re-read and re-apply on a version conflict
+    _errors.py              the exception hierarchy, drawn as a tree
+    _json.py, _logging.py   the JSON codec; the fragment logger
+    _argparse_types.py      option parsers shared by the two command lines
+    _version.py             the version, read by the build too
+    __main__.py             python -m fragment runs the command line
+    testing/                the emulator (aiohttp.web), a mock transport, the pytest plugin
+    _cli/                   the fragment command line
 """
 
 from ._batch import BatchResult
@@ -36,6 +39,7 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConflictError,
     FieldError,
     FragmentError,
@@ -63,6 +67,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BatchResult",
+    "ClientClosedError",
     "ConflictError",
     "FieldError",
     "Fragment",

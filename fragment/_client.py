@@ -20,7 +20,7 @@ import attrs
 
 from . import _json, _wait
 from ._auth import Credentials, TokenCache, decode_token_response
-from ._errors import APIConnectionError, FieldError, FragmentError, ValidationError
+from ._errors import APIConnectionError, ClientClosedError, FieldError, FragmentError, ValidationError
 from ._logging import logger
 from ._operation import Async, Operation, RequestOptions
 from ._protocol import USER_AGENT, Attempts, Fail, RefreshToken, Succeed, check_transport_security, decode_response
@@ -268,7 +268,7 @@ class AsyncFragment:
     async def close(self) -> None:
         """Close the connections the client opened (a session you passed in stays open).
 
-        Calls made after it raise :class:`~fragment.FragmentError`. Closing twice does nothing.
+        Calls made after it raise :class:`~fragment.ClientClosedError`. Closing twice does nothing.
         """
         self._shared.closed = True
         await self._shared.transport.aclose()
@@ -347,7 +347,7 @@ class AsyncFragment:
         """Send ``request`` with a bearer token until the state machine says return or raise."""
         shared = self._shared
         if shared.closed:
-            raise FragmentError("this AsyncFragment is closed; create a new client")
+            raise ClientClosedError("this AsyncFragment is closed; create a new one")
         attempts = Attempts(self._options.max_retries, version_guarded=version_guarded)
         tokens = shared.tokens
         while True:

@@ -1,6 +1,7 @@
 """Every exception the SDK raises, in one tree::
 
     FragmentError                      anything raised by fragment on purpose
+    ├── ClientClosedError              a client was used after close() (also RuntimeError)
     ├── ValidationError                a request was refused before it was sent (also ValueError)
     └── APIError                       talking to the API went wrong
         ├── APIConnectionError         no answer at all (refused, reset, DNS, TLS)
@@ -34,6 +35,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "FieldError",
     "FragmentError",
@@ -64,6 +66,13 @@ class FieldError:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class ClientClosedError(FragmentError, RuntimeError):
+    """A client was used after ``close()``: create a new one.
+
+    .. versionadded:: 0.2.0
+    """
 
 
 class ValidationError(FragmentError, ValueError):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypedDict, TypeVar, overload
 from urllib.parse import quote
 
@@ -94,7 +94,7 @@ class Runner(Protocol):
         """Run the awaitable made by ``open_call`` and return its result (or raise its exception)."""
         ...
 
-    def iterate(self, open_iterator: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    def iterate(self, open_iterator: Callable[[], AsyncIterator[T]]) -> Generator[T, None, None]:
         """Pull the items of the async iterator made by ``open_iterator``, one per ``next()``."""
         ...
 
@@ -335,7 +335,7 @@ class BlockingCreateManyIter(Protocol[ParamsT_contra, R]):
         *,
         concurrency: int = ...,
         on_result: Callable[[BatchResult[R]], object] | None = ...,
-    ) -> Iterator[BatchResult[R]]: ...
+    ) -> Generator[BatchResult[R], None, None]: ...
 
 
 DEFAULT_CONCURRENCY = 16
@@ -355,6 +355,16 @@ class _BatchDescriptor(Generic[ParamsT, R]):
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.__name__ = name
+
+    def _describe(self, function: Callable[..., Any], protocol: type) -> Callable[..., Any]:
+        """Give the bound function its name, docstring and the protocol's signature (for help() and IDEs)."""
+        signature = inspect.signature(protocol.__call__)
+        function.__name__ = self.__name__
+        function.__doc__ = self.__doc__
+        function.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=list(signature.parameters.values())[1:]
+        )
+        return function
 
     def _spec(self, client: AsyncFragment) -> BatchSpec[ParamsT, R]:
         operation, params_model = self._operation, self._params
@@ -400,12 +410,12 @@ class CreateMany(_BatchDescriptor[ParamsT, R]):
             )
 
         if runner is None:
-            return create_many
+            return self._describe(create_many, AsyncCreateMany)
 
         def create_many_blocking(*args: Any, **kwargs: Any) -> list[BatchResult[R]]:
             return runner.run(lambda: create_many(*args, **kwargs))
 
-        return create_many_blocking
+        return self._describe(create_many_blocking, BlockingCreateMany)
 
 
 class CreateManyIter(_BatchDescriptor[ParamsT, R]):
@@ -452,14 +462,14 @@ class CreateManyIter(_BatchDescriptor[ParamsT, R]):
             return run_batch(items, spec, concurrency=concurrency, on_result=on_result, sleep=client._shared.sleep)
 
         if runner is None:
-            return create_many_iter
+            return self._describe(create_many_iter, AsyncCreateManyIter)
 
-        def create_many_iter_blocking(*args: Any, **kwargs: Any) -> Iterator[BatchResult[R]]:
+        def create_many_iter_blocking(*args: Any, **kwargs: Any) -> Generator[BatchResult[R], None, None]:
             # Checked here, in the caller's thread, so a bad concurrency raises at the call.
             iterator = create_many_iter(*args, **kwargs)
             return runner.iterate(lambda: iterator)
 
-        return create_many_iter_blocking
+        return self._describe(create_many_iter_blocking, BlockingCreateManyIter)
 
 
 def composite(method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> Composite[P, R]:

@@ -27,6 +27,15 @@ class Pacer(Protocol):
     async def acquire(self) -> int:
         """Wait until an attempt may start; return its ticket."""
 
+    async def _pause(self) -> None:
+        """Wait out the pause a 429 asked for, however often another 429 extends it meanwhile."""
+        while (pause := (resume_at := self._resume_at) - self._clock()) > 0:
+            await self._sleep(pause)
+            # Judged by the resume time, not the clock: a sleep made instant for tests
+            # returns at once, and must not spin until the real pause is over.
+            if self._resume_at == resume_at:
+                return
+
     def release(self, ticket: int, status: int, headers: Mapping[str, str] | None) -> None:
         """The attempt ended: with an answer of ``status``, or with none (``status`` 0)."""
 
@@ -85,9 +94,7 @@ class RateController:
     async def acquire(self) -> int:
         """Wait for the pause to end and a free slot, then for this attempt's turn."""
         while True:
-            # Loops, not one wait: another 429 may move the resume time while we sleep.
-            while (pause := self._resume_at - self._clock()) > 0:
-                await self._sleep(pause)
+            await self._pause()
             if self._active < self.limit:
                 break
             if self._slot_freed is None:
@@ -101,6 +108,15 @@ class RateController:
         if turn > now:
             await self._sleep(turn - now)
         return self._epoch
+
+    async def _pause(self) -> None:
+        """Wait out the pause a 429 asked for, however often another 429 extends it meanwhile."""
+        while (pause := (resume_at := self._resume_at) - self._clock()) > 0:
+            await self._sleep(pause)
+            # Judged by the resume time, not the clock: a sleep made instant for tests
+            # returns at once, and must not spin until the real pause is over.
+            if self._resume_at == resume_at:
+                return
 
     def release(self, ticket: int, status: int, headers: Mapping[str, str] | None) -> None:
         """Free the attempt's slot and learn from its answer."""

@@ -34,6 +34,7 @@ import anyio.abc
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._client import AsyncFragment
+from ._errors import ClientClosedError
 from .resources import RESOURCES
 
 if TYPE_CHECKING:
@@ -249,8 +250,8 @@ if hasattr(os, "register_at_fork"):  # every platform that has os.fork
     os.register_at_fork(after_in_child=_forget_portals_in_child)
 
 
-def _closed_error(detail: str = "this Fragment is closed; create a new one") -> RuntimeError:
-    return RuntimeError(detail)
+def _closed_error(detail: str = "this Fragment is closed; create a new one") -> ClientClosedError:
+    return ClientClosedError(detail)
 
 
 def _left_behind_error(runtime: _Runtime) -> RuntimeError:

@@ -17,7 +17,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError
+from ._errors import APIConnectionError, APIResponseValidationError, APITimeoutError, ClientClosedError
 from ._logging import logger
 
 __all__ = ["DEFAULT_MAX_RESPONSE_SIZE", "AiohttpTransport", "Request", "Response", "Transport"]
@@ -113,6 +113,7 @@ class AiohttpTransport:
         self._trust_env = trust_env
         self._ssl = ssl
         self._state: _LoopState | None = None
+        self._closed = False
 
     async def send(self, request: Request) -> Response:
         """Send one request; no answer raises :class:`~fragment.APIConnectionError`."""
@@ -150,6 +151,9 @@ class AiohttpTransport:
             return APIConnectionError(f"Connection error talking to {_where(url)}: {_describe(exc)}")
 
     def _state_for_running_loop(self) -> _LoopState:
+        if self._closed:
+            # A retry that wakes after close() must not open a session nobody will close.
+            raise ClientClosedError("this client's transport is closed; create a new client")
         loop = asyncio.get_running_loop()
         state = self._state
         if state is not None and state.loop is loop:
@@ -174,6 +178,7 @@ class AiohttpTransport:
 
     async def aclose(self) -> None:
         """Close the session this transport opened (a session passed in stays open)."""
+        self._closed = True
         state, self._state = self._state, None
         if state is not None and state.owns_session:
             await state.session.close()

@@ -559,30 +559,36 @@ ENVIRONMENT = {
 
 
 @pytest.mark.parametrize(
-    ("environment", "arguments", "credentials", "token_url", "base_url"),
+    ("environment", "arguments", "expected"),
     [
         pytest.param(
             ENVIRONMENT,
             {},
-            ("env-id", "env-secret"),
-            "https://env-auth.fragment.test/oauth2/token",
-            "https://env-api.fragment.test",
+            {
+                "credentials": ("env-id", "env-secret"),
+                "token_url": "https://env-auth.fragment.test/oauth2/token",
+                "base_url": "https://env-api.fragment.test",
+            },
             id="from-the-environment",
         ),
         pytest.param(
             ENVIRONMENT,
             {"client_id": "arg-id", "base_url": "https://arg-api.fragment.test"},
-            ("arg-id", "env-secret"),
-            "https://env-auth.fragment.test/oauth2/token",
-            "https://arg-api.fragment.test",
+            {
+                "credentials": ("arg-id", "env-secret"),
+                "token_url": "https://env-auth.fragment.test/oauth2/token",
+                "base_url": "https://arg-api.fragment.test",
+            },
             id="arguments-win-over-the-environment",
         ),
         pytest.param(
             {},
             {"client_id": "id", "client_secret": "secret"},
-            ("id", "secret"),
-            "https://auth.us-west-2.fragment.dev/oauth2/token",
-            "https://api.us-west-2.fragment.dev",
+            {
+                "credentials": ("id", "secret"),
+                "token_url": "https://auth.us-west-2.fragment.dev/oauth2/token",
+                "base_url": "https://api.us-west-2.fragment.dev",
+            },
             id="the-documented-default-urls",
         ),
     ],
@@ -596,9 +602,7 @@ async def test_each_setting_is_the_argument_else_the_environment_variable_else_t
     api_requests: Sequence[Request],
     environment: dict[str, str],
     arguments: dict[str, str],
-    credentials: tuple[str, str],
-    token_url: str,
-    base_url: str,
+    expected: dict[str, Any],
 ) -> None:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -606,9 +610,10 @@ async def test_each_setting_is_the_argument_else_the_environment_variable_else_t
     async with AsyncFragment(transport=transport, **arguments) as client:
         await client.invoices.create(**seed_invoice)
 
-    assert client.base_url == base_url
-    assert (token_requests[0].url, token_requests[0].authorization) == (token_url, basic(*credentials))
-    assert api_requests[0].url == f"{base_url}/invoices"
+    assert client.base_url == expected["base_url"]
+    assert token_requests[0].url == expected["token_url"]
+    assert token_requests[0].authorization == basic(*expected["credentials"])
+    assert api_requests[0].url == f"{expected['base_url']}/invoices"
 
 
 @pytest.mark.parametrize(
@@ -753,7 +758,7 @@ async def test_a_closed_client_and_its_copies_refuse_calls_and_send_nothing(
     await (client if closed_one == "client" else copy).close()
 
     for user in (client, copy):
-        with pytest.raises(FragmentError, match="this AsyncFragment is closed; create a new client"):
+        with pytest.raises(FragmentError, match="this AsyncFragment is closed"):
             await user.invoices.create(**seed_invoice)
 
     assert client.closed and copy.closed

@@ -7,23 +7,23 @@ import pytest
 import fragment
 import fragment._errors as errors_module
 
-PARENTS = [
-    (fragment.ValidationError, fragment.FragmentError),
-    (fragment.ValidationError, ValueError),
-    (fragment.APIError, fragment.FragmentError),
-    (fragment.APIConnectionError, fragment.APIError),
-    (fragment.APITimeoutError, fragment.APIConnectionError),
-    (fragment.APIResponseValidationError, fragment.APIError),
-    (fragment.APIStatusError, fragment.APIError),
-    (fragment.BadRequestError, fragment.APIStatusError),
-    (fragment.AuthenticationError, fragment.APIStatusError),
-    (fragment.PermissionDeniedError, fragment.APIStatusError),
-    (fragment.NotFoundError, fragment.APIStatusError),
-    (fragment.ConflictError, fragment.APIStatusError),
-    (fragment.UnprocessableEntityError, fragment.APIStatusError),
-    (fragment.RateLimitError, fragment.APIStatusError),
-    (fragment.InternalServerError, fragment.APIStatusError),
-]
+CHILDREN = {
+    fragment.FragmentError: [fragment.ValidationError, fragment.APIError],
+    ValueError: [fragment.ValidationError],
+    fragment.APIError: [fragment.APIConnectionError, fragment.APIResponseValidationError, fragment.APIStatusError],
+    fragment.APIConnectionError: [fragment.APITimeoutError],
+    fragment.APIStatusError: [
+        fragment.BadRequestError,
+        fragment.AuthenticationError,
+        fragment.PermissionDeniedError,
+        fragment.NotFoundError,
+        fragment.ConflictError,
+        fragment.UnprocessableEntityError,
+        fragment.RateLimitError,
+        fragment.InternalServerError,
+    ],
+}
+PARENTS = [(child, parent) for parent, children in CHILDREN.items() for child in children]
 
 
 @pytest.mark.parametrize(("child", "parent"), PARENTS, ids=lambda cls: cls.__name__)

@@ -98,11 +98,7 @@ async def test_a_wrong_call_names_the_operation_as_users_reach_it(client: AsyncF
     with pytest.raises(TypeError) as caught:
         await client.external_accounts.create(colour="red")
 
-    assert str(caught.value).startswith("external_accounts.create() got an unexpected keyword argument"), (
-        "CORE BUG (fragment/_operation.py, Endpoint.__init__): an operation's name is its class name lowercased "
-        "('externalaccounts.create'), not the attribute users call (client.external_accounts.create); "
-        f"the message reads: {caught.value}"
-    )
+    assert str(caught.value) == "external_accounts.create() got an unexpected keyword argument 'colour'"
 
 
 def test_positional_parameters_that_differ_from_the_path_are_refused_when_declared() -> None:

@@ -307,19 +307,15 @@ def test_no_answer_after_the_last_retry_fails_with_that_very_error(error: fragme
 
 # --- status_error -------------------------------------------------------------------------------
 
+SPEC_STATUS_TABLE = (
+    "400 BadRequestError, 401 AuthenticationError, 403 PermissionDeniedError, 404 NotFoundError, "
+    "409 ConflictError, 422 UnprocessableEntityError, 429 RateLimitError"
+)
+"""The status-to-exception table of SPEC section 2, as written there."""
+
 STATUS_CLASSES = [
-    (400, fragment.BadRequestError),
-    (401, fragment.AuthenticationError),
-    (403, fragment.PermissionDeniedError),
-    (404, fragment.NotFoundError),
-    (409, fragment.ConflictError),
-    (422, fragment.UnprocessableEntityError),
-    (429, fragment.RateLimitError),
-    (500, fragment.InternalServerError),
-    (502, fragment.InternalServerError),
-    (503, fragment.InternalServerError),
-    (504, fragment.InternalServerError),
-    (599, fragment.InternalServerError),
+    *[(int(status), getattr(fragment, name)) for status, name in map(str.split, SPEC_STATUS_TABLE.split(", "))],
+    *[(status, fragment.InternalServerError) for status in (500, 502, 503, 504, 599)],
     *[(status, fragment.APIStatusError) for status in (402, 405, 408, 410, 418, 451)],
 ]
 

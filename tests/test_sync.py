@@ -29,7 +29,7 @@ import anyio
 import pytest
 from aiohttp import web
 
-from fragment import AsyncFragment, ConflictError, FieldError, Fragment, ValidationError
+from fragment import AsyncFragment, ClientClosedError, ConflictError, FieldError, Fragment, ValidationError
 from fragment.resources import RESOURCES
 from fragment.testing import ClientOptions, Emulator, Faults, MockTransport
 
@@ -642,7 +642,7 @@ def test_close_closes_the_connections_then_stops_the_portal_and_joins_its_thread
     assert not portal.is_alive()
     assert client.closed
     client.close()  # idempotent
-    with pytest.raises(RuntimeError, match="this Fragment is closed"):
+    with pytest.raises(ClientClosedError, match="this Fragment is closed"):
         client.invoices.create(**seed_invoice)
 
 
@@ -670,7 +670,7 @@ def test_close_cancels_the_calls_other_threads_wait_for_with_a_clear_error(mock_
     waiter.join(5)
 
     assert cancelled.is_set()
-    assert [type(error) for error in raised] == [RuntimeError]
+    assert [type(error) for error in raised] == [ClientClosedError]
     assert "closed while the call was running" in str(raised[0])
 
 
@@ -832,7 +832,7 @@ def test_an_iterator_of_a_closed_client_fails_at_the_call(mock_client: Fragment)
     counter = Counter()
     mock_client.close()
 
-    with pytest.raises(RuntimeError, match="this Fragment is closed"):
+    with pytest.raises(ClientClosedError, match="this Fragment is closed"):
         mock_client.iterate(lambda: counter.count(5))
 
 

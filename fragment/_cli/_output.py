@@ -4,8 +4,9 @@ JSON keeps the API's own key names (``lineItems``, ``workspaceId``), exactly wha
 sends inside its ``{"data": ...}`` envelope, so a script can use the API reference as is;
 it is ASCII (other characters as ``\\uXXXX`` escapes), so any terminal or pipe carries it.
 
-A table (``--table``) is for reading: a list is one row per item with the item's columns
-(a nested object shows its ``external_id``, ``id`` or ``name``; a nested list its length),
+A table (``--table``) is for reading: a list is one row per item with the item's main
+columns (a nested object shows its ``external_id``, ``id`` or ``name``; a nested list its
+length; the bookkeeping fields ``created``, ``modified`` and ``workspaceId`` are left out),
 a single object one ``field  value`` row per value, nested ones by their path
 (``lineItems[0].amount``).
 """
@@ -20,6 +21,8 @@ from typing import Any
 __all__ = ["format_json", "format_table", "response_data"]
 
 _NAMING_KEYS = ("external_id", "externalId", "id", "name", "code")
+_BOOKKEEPING = frozenset({"created", "modified", "workspaceId"})
+"""Left out of list tables: the same on every row, or only of interest for one object."""
 _WORD_BREAK = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|_")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -55,7 +58,7 @@ def format_table(data: Any) -> str:
 def _list_table(items: Sequence[dict[str, Any]]) -> str:
     keys: dict[str, None] = {}
     for item in items:
-        keys.update(dict.fromkeys(item))
+        keys.update(dict.fromkeys(key for key in item if key not in _BOOKKEEPING))
     header = [_heading(key) for key in keys]
     return _columns([header, *([_summary(item.get(key)) for key in keys] for item in items)])
 
@@ -73,7 +76,7 @@ def _summary(value: Any) -> str:
                 return _cell(value[key])
         return _cell(json.dumps(value))
     if isinstance(value, list):
-        if all(not isinstance(item, (dict, list)) for item in value):
+        if value and all(not isinstance(item, (dict, list)) for item in value):
             return ", ".join(_cell(item) for item in value)
         return str(len(value))
     return _cell(value)
