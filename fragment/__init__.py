@@ -21,7 +21,8 @@ Which module owns what (all private but this one, ``types`` and ``testing``)::
     _seen.py                the compact set of keys a batch has seen (duplicates are refused)
     _modify.py              read-modify-write: re-read and re-apply on a version conflict
     _errors.py              the exception hierarchy, drawn as a tree
-    _json.py, _logging.py   the JSON codec; the fragment logger
+    _json.py                the JSON codec: orjson when installed, else the standard library
+    _logging.py             the fragment logger, and FRAGMENT_LOG
     _argparse_types.py      option parsers shared by the two command lines
     _version.py             the version, read by the build too
     __main__.py             python -m fragment runs the command line
