@@ -184,7 +184,13 @@ async def test_a_wrong_secret_ends_the_batch_at_once_with_authentication_error(
 
 async def test_cancelling_a_batch_stops_sending_and_reports_what_was_in_flight(make_invoice: MakeInvoice) -> None:
     reported: list[BatchResult[Any]] = []
+    eight_reported = asyncio.Event()
     pulled = 0
+
+    def report(result: BatchResult[Any]) -> None:
+        reported.append(result)
+        if len(reported) >= 8:
+            eight_reported.set()
 
     async def source() -> AsyncIterator[dict[str, Any]]:
         nonlocal pulled
@@ -196,9 +202,8 @@ async def test_cancelling_a_batch_stops_sending_and_reports_what_was_in_flight(m
         Emulator(faults=Faults(slow=1.0, slow_seconds=0.2, seed=1)) as emulator,
         AsyncFragment(**emulator.client_options()) as client,
     ):
-        batch = asyncio.create_task(client.invoices.create_many(source(), concurrency=8, on_result=reported.append))
-        while len(reported) < 8:  # noqa: ASYNC110 - polling a list the batch appends to
-            await asyncio.sleep(0.05)
+        batch = asyncio.create_task(client.invoices.create_many(source(), concurrency=8, on_result=report))
+        await eight_reported.wait()
         loop = asyncio.get_running_loop()
         started = loop.time()
         batch.cancel()
@@ -206,7 +211,7 @@ async def test_cancelling_a_batch_stops_sending_and_reports_what_was_in_flight(m
             await batch
         assert loop.time() - started < 0.5
         requests_at_cancel = emulator.stats.requests["/invoices"]
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # time for a request that would still leave: nothing signals its absence
         assert emulator.stats.requests["/invoices"] == requests_at_cancel
 
     assert sorted(r.index for r in reported) == list(range(pulled))
