@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+from typing import TextIO
 
 __all__ = ["LOG_LEVELS", "logger", "setup_logging"]
 
@@ -14,7 +16,21 @@ LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler :func:`setup_logging` attaches; its own class, so it is attached only once."""
+    """Writes to ``sys.stderr`` as it is at each record (it may have been replaced since).
+
+    Its own class, so that :func:`setup_logging` attaches it only once.
+    """
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass  # always the current sys.stderr
 
 
 def setup_logging(level: str | None = None) -> None:

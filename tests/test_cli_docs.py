@@ -34,7 +34,9 @@ def sessions() -> list[tuple[int, list[tuple[str, int]]]]:
     found = []
     for index, line in enumerate(lines):
         if line.strip() == MARKER:
-            assert lines[index + 1].startswith("```console"), f"docs/cli.md:{index + 2}: the marker needs a console block"
+            assert lines[index + 1].startswith("```console"), (
+                f"docs/cli.md:{index + 2}: the marker needs a console block"
+            )
             end = lines.index("```", index + 2)
             found.append((index + 2, commands(lines[index + 2 : end])))
     return found

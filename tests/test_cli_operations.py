@@ -309,3 +309,34 @@ def test_every_resource_has_a_command_that_runs_against_the_local_emulator() -> 
 
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout) == []
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("[1, 2]", "expected a JSON object of the command's fields, got list"),
+        ('{"line_items": ' + "[" * 100_000 + "]" * 100_000 + "}", "the JSON is nested too deeply"),
+        ('{"invoice_id": ' + "9" * 5000 + "}", "invalid JSON: Exceeds the limit"),
+        ('{"invoice_id": "x"', "invalid JSON: Expecting"),
+    ],
+)
+def test_a_json_document_that_is_no_object_is_a_usage_error(
+    cli: Cli, tmp_path: Any, document: str, message: str
+) -> None:
+    path = tmp_path / "invoice.json"
+    path.write_text(document)
+
+    run = cli("invoices", "create", "--json", str(path))
+
+    assert run.status == 2
+    assert message in run.err
+
+
+def test_a_json_file_that_is_not_utf8_is_reported_on_its_line_with_a_hint(cli: Cli, tmp_path: Any) -> None:
+    path = tmp_path / "invoice.json"
+    path.write_bytes(b'{\n  "invoice_id": "caf\xe9"\n}\n')
+
+    run = cli("invoices", "create", "--json", str(path))
+
+    assert run.status == 2
+    assert f"{path}:2: byte 0xE9 at position 21 of the line is not UTF-8: re-save the file as UTF-8" in run.err

@@ -28,6 +28,12 @@ def answer(controller: RateController, status: int, count: int = 1, headers: dic
         controller.release(ticket, status, headers)
 
 
+async def answer_spaced(controller: RateController, status: int, count: int) -> None:
+    """Run ``count`` attempts through ``acquire`` (the only way in while sends are spaced)."""
+    for _ in range(count):
+        controller.release(await controller.acquire(), status, None)
+
+
 def overload(controller: RateController) -> None:
     """One window of answers, all of them 429s."""
     answer(controller, 429, count=max(controller.limit, 20))
@@ -220,12 +226,6 @@ async def test_spaced_sends_wait_their_turn(
         controller.release(ticket, 201, None)
 
     assert sleeps == [pytest.approx(0.0025)] * 2
-
-
-async def answer_spaced(controller: RateController, status: int, count: int) -> None:
-    """Run ``count`` attempts through ``acquire`` (the only way in while sends are spaced)."""
-    for _ in range(count):
-        controller.release(await controller.acquire(), status, None)
 
 
 @pytest.mark.parametrize(

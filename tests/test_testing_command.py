@@ -113,20 +113,6 @@ def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFix
     assert "usage:" in capsys.readouterr().err
 
 
-def test_a_port_in_use_is_one_line_on_stderr_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-
-        status = main(["--port", str(port)], prog="fragment emulator")
-
-    captured = capsys.readouterr()
-    assert status == 2
-    assert captured.err == f"fragment emulator: error: cannot listen on 127.0.0.1 port {port}: Address already in use\n"
-    assert captured.out == ""
-
-
 # --- a real run ------------------------------------------------------------------------------
 
 
@@ -192,6 +178,23 @@ async def test_the_command_prints_its_address_and_credentials_and_serves(command
     _, stderr = command.communicate(timeout=10)
     assert command.returncode == 0
     assert b"cli-secret" not in stderr
+
+
+def test_a_port_in_use_is_one_line_on_stderr_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "fragment.testing", "--port", str(port)], capture_output=True, text=True, timeout=60
+        )
+
+    assert run.returncode == 2
+    assert (
+        run.stderr
+        == f"python -m fragment.testing: error: cannot listen on 127.0.0.1 port {port}: Address already in use\n"
+    )
+    assert run.stdout == ""
 
 
 def test_the_command_stops_cleanly_on_sigterm(command: subprocess.Popen[bytes]) -> None:

@@ -13,6 +13,7 @@ from ._connect import ClientSettings, open_client
 from ._errors import UsageError, describe
 from ._operations import Command
 from ._output import format_json, format_table, response_data
+from ._readers import not_utf8
 
 __all__ = ["call", "read_document"]
 
@@ -45,11 +46,15 @@ def _read_text(source: str, stdin: TextIO) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise UsageError(
-            f"{source}:{line}: byte 0x{data[error.start]:02X} is not UTF-8: re-save the file as UTF-8 "
-            f"(e.g. iconv -f WINDOWS-1252 -t UTF-8)"
-        ) from None
+        start = data.rfind(b"\n", 0, error.start) + 1
+        end = data.find(b"\n", error.start)
+        raw = data[start : end if end >= 0 else len(data)]
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as in_line:  # the same error, at its position in the line
+            error = in_line
+        line = data.count(b"\n", 0, start) + 1
+        raise UsageError(f"{source}:{line}: {not_utf8(raw, error)}") from None
 
 
 async def call(
