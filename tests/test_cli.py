@@ -538,6 +538,21 @@ def test_a_closed_stdout_ends_the_command_without_a_traceback() -> None:
     assert "Traceback" not in run.stderr
 
 
+def test_log_level_shows_the_sdk_s_records_once_even_with_fragment_log_set() -> None:
+    command = [sys.executable, "-m", "fragment", "--log-level", "debug", "--local", "roles", "list"]
+
+    alone = subprocess.run(command, capture_output=True, text=True, env=clean_environment(), timeout=60)
+    both = subprocess.run(
+        command, capture_output=True, text=True, env={**clean_environment(), "FRAGMENT_LOG": "info"}, timeout=60
+    )
+
+    def records(stderr: str) -> list[list[str]]:  # each record's logger and level (ports and ids differ)
+        return [line.split("]", 1)[0].split()[-2:] for line in stderr.splitlines() if line.startswith("[")]
+
+    assert "fragment DEBUG] GET /roles -> 200" in alone.stderr
+    assert records(both.stderr) == records(alone.stderr)
+
+
 def test_import_of_the_command_line_does_not_load_the_emulator() -> None:
     code = (
         "import sys, fragment._cli\n"

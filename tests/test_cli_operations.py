@@ -340,3 +340,26 @@ def test_a_json_file_that_is_not_utf8_is_reported_on_its_line_with_a_hint(cli: C
 
     assert run.status == 2
     assert f"{path}:2: byte 0xE9 at position 21 of the line is not UTF-8: re-save the file as UTF-8" in run.err
+
+
+def test_every_batch_create_has_an_import_with_columns_from_its_fields(
+    cli: Cli, fragment_emulator: Emulator, tmp_path: Any
+) -> None:
+    roles = tmp_path / "roles.csv"
+    roles.write_text("role\nbuyer\nseller\n")
+
+    run = cli("roles", "import", str(roles))
+
+    assert run.status == 0, run.err
+    assert "fragment: 2 created, 0 failed, 0 skipped in " in run.err
+    assert [role["role"] for role in fragment_emulator.roles()] == ["buyer", "seller"]
+
+
+def test_an_import_whose_fields_have_no_column_form_reads_json_lines_only(cli: Cli, tmp_path: Any) -> None:
+    products = tmp_path / "products.csv"
+    products.write_text("code,description\nprod_1,A seat\n")
+
+    run = cli("products", "import", str(products))
+
+    assert run.status == 2
+    assert "products cannot be read from CSV (a field has no column form); use JSON Lines" in run.err

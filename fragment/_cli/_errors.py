@@ -6,7 +6,7 @@ from __future__ import annotations
 from .._batch import _stops_batch as stops_batch
 from .._errors import APIConnectionError, AuthenticationError, PermissionDeniedError
 
-__all__ = ["UsageError", "describe", "hint_for", "stops_batch"]
+__all__ = ["UsageError", "describe", "stops_batch"]
 
 _CREDENTIALS = "--client-id and --client-secret (or FRAGMENT_CLIENT_ID and FRAGMENT_CLIENT_SECRET)"
 _URLS = "--base-url and --token-url (or FRAGMENT_BASE_URL and FRAGMENT_TOKEN_URL)"
@@ -16,7 +16,7 @@ class UsageError(Exception):
     """The command line, a file it names or the configuration is unusable; nothing was sent (exit status 2)."""
 
 
-def hint_for(error: BaseException) -> str | None:
+def _hint(error: BaseException) -> str | None:
     """What the user can do about ``error``, when it is not about one request but the setup."""
     if isinstance(error, AuthenticationError):
         return f"the credentials were refused: check {_CREDENTIALS}, or try --local"
@@ -30,5 +30,5 @@ def hint_for(error: BaseException) -> str | None:
 def describe(error: BaseException) -> str:
     """One line for an API error: its class, its message, and a hint when there is one."""
     text = f"{type(error).__name__}: {error}"
-    hint = hint_for(error)
+    hint = _hint(error)
     return f"{text} ({hint})" if hint else text

@@ -30,7 +30,7 @@ from .._client import AsyncFragment
 from .._errors import APIError, ValidationError
 from .._validation import validate
 from ._connect import ClientSettings, open_client
-from ._errors import UsageError, hint_for, stops_batch
+from ._errors import UsageError, describe, stops_batch
 from ._import_kinds import ImportKind, LocalPreparer
 from ._progress import Progress, format_summary, make_progress
 from ._readers import Format, InputFileError, Problem, SourceRecord, count_records, format_for, read_records
@@ -188,7 +188,7 @@ class _Run:
 
     def _stop(self, error: BaseException) -> None:
         self.stopped = True
-        self.progress.note(f"fragment: stopped: {type(error).__name__}: {error}; {hint_for(error)}")
+        self.progress.note(f"fragment: stopped: {describe(error)}")
 
     async def _sendable(self, client: AsyncFragment, records: Iterator[SourceRecord]) -> AsyncIterator[dict[str, Any]]:
         """The create arguments of each record to send; the others are settled here."""
