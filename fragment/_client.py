@@ -96,6 +96,12 @@ class _Options:
     max_retries: int
     headers: Mapping[str, str]
     check_currency_codes: bool
+    json_headers: Mapping[str, str] = attrs.field(init=False)
+    """``headers`` plus the JSON content type, for requests with a body."""
+
+    @json_headers.default
+    def _with_json_content_type(self) -> Mapping[str, str]:
+        return {"Content-Type": "application/json", **self.headers}
 
 
 @attrs.define
@@ -323,7 +329,6 @@ class AsyncFragment:
         return decode_response(operation.response, response.status, response.body)
 
     def _build(self, operation: Operation[Any], path: str, params: object | None, options: RequestOptions) -> Request:
-        headers = dict(self._options.headers)
         url = self._options.base_url + path
         query = _query(to_wire(params) if operation.query is not None else None, options.get("extra_query"))
         if query:
@@ -335,10 +340,11 @@ class AsyncFragment:
             if extra_body and operation.method != "GET":
                 payload.update(extra_body)
             body = _encode_body(payload)
-            headers["Content-Type"] = "application/json"
+        # Shared, never mutated: a copy only when this request adds headers of its own.
+        headers = self._options.json_headers if body is not None else self._options.headers
         extra_headers = options.get("extra_headers")
         if extra_headers:
-            headers.update(extra_headers)
+            headers = {**headers, **extra_headers}
         timeout = options.get("timeout")
         client_timeout = self._options.timeout if timeout is None else _as_client_timeout(timeout)
         return Request(operation.method, url, headers, body, client_timeout)
@@ -359,7 +365,7 @@ class AsyncFragment:
                     ticket = await pacer.acquire()
             status, answer_headers = 0, None
             try:
-                response = await shared.transport.send(attrs.evolve(request, authorization=token.header))
+                response = await shared.transport.send(request.authorized(token.header))
             except APIConnectionError as error:
                 decision = attempts.after_no_answer(error)
             else:

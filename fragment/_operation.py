@@ -147,7 +147,14 @@ def _segment(name: str, value: object) -> str:
         raise ValidationError([FieldError(name, f"expected a non-empty string, got {type(value).__name__} {value!r}")])
     if not value:
         raise ValidationError([FieldError(name, "must not be empty, got ''")])
-    return quote(value, safe="")
+    if value in (".", ".."):
+        # A dot segment is resolved away by URL normalisation: it would address another resource.
+        raise ValidationError([FieldError(name, f"{value!r} cannot be sent as an ID: it names a path, not a resource")])
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
+        problem = f"{value!r} is not valid text (it holds a lone surrogate)"
+    raise ValidationError([FieldError(name, problem)])
 
 
 def _snake_case(class_name: str) -> str:
@@ -217,16 +224,19 @@ class Endpoint(Generic[P, R]):
         client, runner = instance._client, instance._runner
         operation, bind = self.operation, self._binder.bind
 
-        async def call(*args: Any, **kwargs: Any) -> R:
+        def call(*args: Any, **kwargs: Any) -> Coroutine[Any, Any, R]:
+            # Bound here, not in a coroutine: a wrong call raises TypeError at once, as any
+            # function would, rather than when (or if) the coroutine is awaited.
             path_values, fields, options = bind(args, kwargs)
-            return await client._call(operation, path_values, fields, options)
+            return client._call(operation, path_values, fields, options)
 
         if runner is None:
             return self._describe(call, instance)
 
         def call_blocking(*args: Any, **kwargs: Any) -> R:
-            # The portal forwards positional arguments only: the keywords travel in the closure.
-            return runner.run(lambda: call(*args, **kwargs))
+            path_values, fields, options = bind(args, kwargs)
+            # The portal forwards positional arguments only: the arguments travel in the closure.
+            return runner.run(lambda: client._call(operation, path_values, fields, options))
 
         return self._describe(call_blocking, instance)
 

@@ -27,15 +27,6 @@ class Pacer(Protocol):
     async def acquire(self) -> int:
         """Wait until an attempt may start; return its ticket."""
 
-    async def _pause(self) -> None:
-        """Wait out the pause a 429 asked for, however often another 429 extends it meanwhile."""
-        while (pause := (resume_at := self._resume_at) - self._clock()) > 0:
-            await self._sleep(pause)
-            # Judged by the resume time, not the clock: a sleep made instant for tests
-            # returns at once, and must not spin until the real pause is over.
-            if self._resume_at == resume_at:
-                return
-
     def release(self, ticket: int, status: int, headers: Mapping[str, str] | None) -> None:
         """The attempt ended: with an answer of ``status``, or with none (``status`` 0)."""
 

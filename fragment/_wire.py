@@ -37,6 +37,7 @@ __all__ = [
     "make_wire_converter",
     "model_to_dict",
     "params_from_wire",
+    "read_wire_body",
     "parse_timestamp",
     "renames_of",
     "to_wire",
@@ -266,6 +267,19 @@ def params_from_wire(params_cls: type, body: object) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return renamed
+
+
+def read_wire_body(params_cls: type, body: Mapping[Any, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+    """Rename a wire body's keys to Python names, keeping keys it does not know as they are.
+
+    Returns the renamed body, for the validator to judge whole (it names an unknown key the
+    way the client does, and goes on to report the fields that are missing), and the keys the
+    API does not use at their place, as :func:`params_from_wire` would refuse them: these
+    catch a snake_case key that the validator, reading Python names, would accept.
+    """
+    refused: list[FieldError] = []
+    _rename(params_cls, body, "", refused)
+    return _rename(params_cls, body, "", None), refused
 
 
 def _rename(cls: type, body: Mapping[Any, Any], prefix: str, errors: list[FieldError] | None) -> dict[str, Any]:

@@ -289,17 +289,8 @@ def _client_settings(args: argparse.Namespace) -> ClientSettings:
     if args.local and (given or args.client_secret is not None):
         given += ["--client-secret"] if args.client_secret is not None else []
         raise UsageError(f"--local starts its own emulator: do not combine it with {', '.join(given)}")
-    return ClientSettings(
-        base_url=args.base_url,
-        token_url=args.token_url,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
-        check_currency_codes=args.check_currency_codes,
-        allow_insecure_http=args.allow_insecure_http,
-        local=args.local,
-    )
+    # Each setting is the global option of the same name.
+    return ClientSettings(**{field.name: getattr(args, field.name) for field in attrs.fields(ClientSettings)})
 
 
 @attrs.define

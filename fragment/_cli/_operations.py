@@ -152,12 +152,9 @@ def commands() -> dict[str, tuple[Command, ...]]:
 
 
 def _commands_of(resource: str, cls: type) -> Iterator[Command]:
-    seen: set[str] = set()
-    for klass in reversed(cls.__mro__):
-        for name, value in vars(klass).items():
-            if isinstance(value, Endpoint) and name not in seen:
-                seen.add(name)
-                yield _command(resource, name, value)
+    for name, value in vars(cls).items():  # a resource declares its operations itself
+        if isinstance(value, Endpoint):
+            yield _command(resource, name, value)
 
 
 def _command(resource: str, method: str, endpoint: Endpoint[Any, Any]) -> Command:

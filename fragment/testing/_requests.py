@@ -1,9 +1,9 @@
 """Reading a request: its JSON body or query, checked by the SDK's own validator, in the store's terms.
 
-The emulator has no validator of its own. :func:`fragment._wire.params_from_wire` renames the
-wire keys to Python names and refuses a key the API does not use at that place (a snake_case
-``invoice_id`` where the API says ``invoiceId``); :func:`fragment._validation.validate` then
-checks every field exactly as the client does before sending. On the wire an amount is
+The emulator has no validator of its own. :func:`fragment._wire.read_wire_body` renames the
+wire keys to Python names; :func:`fragment._validation.validate` then checks every field
+exactly as the client does before sending, and a key the API does not use at its place (a
+snake_case ``invoice_id`` where the API says ``invoiceId``) is refused too. On the wire an amount is
 always a string, so the int convenience of Python callers is off.
 """
 
@@ -18,7 +18,7 @@ from multidict import MultiMapping
 from .. import _json
 from .._errors import FieldError, ValidationError
 from .._validation import validate
-from .._wire import from_wire, params_from_wire
+from .._wire import from_wire, read_wire_body
 from ..types import (
     AllocationAddOp,
     AllocationDeleteOp,
@@ -99,11 +99,21 @@ def no_query(values: MultiMapping[str]) -> None:
 
 
 def _checked(params_cls: type[P], fields_on_wire: Mapping[str, Any]) -> P:
+    """Judge a wire body with the client's own validator, naming problems as the client does.
+
+    The validator sees the whole body (unknown keys included, so that it names them and still
+    reports the missing fields); then a key the API does not use at its place is refused even
+    where its Python name would have passed (``invoice_id`` at the top of a create).
+    """
+    fields, refused = read_wire_body(params_cls, fields_on_wire)
     try:
-        fields = params_from_wire(params_cls, fields_on_wire)
-        return validate(params_cls, fields, check_currency_codes=True, int_amounts=False)
+        params = validate(params_cls, fields, check_currency_codes=True, int_amounts=False)
     except ValidationError as exc:
-        raise ApiError.invalid_fields(exc.errors) from None
+        reported = {error.path for error in exc.errors}
+        raise ApiError.invalid_fields([*exc.errors, *(e for e in refused if e.path not in reported)]) from None
+    if refused:
+        raise ApiError.invalid_fields(refused)
+    return params
 
 
 # --- validated params in the store's terms -------------------------------------------------
