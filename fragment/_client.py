@@ -192,6 +192,8 @@ class AsyncFragment:
             raise FragmentError(
                 "no client_secret: pass client_secret= or set the FRAGMENT_CLIENT_SECRET environment variable"
             )
+        if ":" in client_id:
+            raise FragmentError("client_id must not contain ':': HTTP Basic authentication cannot carry it")
         check_transport_security(base_url, what="base_url", allow_insecure_http=allow_insecure_http)
         check_transport_security(token_url, what="token_url", allow_insecure_http=allow_insecure_http)
         _check_count(max_connections, "max_connections", minimum=1)

@@ -846,3 +846,10 @@ def test_instant_retries_restores_the_setting_it_found(
 
     with pytest.raises(TimeoutError):
         asyncio.run(create_after_a_30_second_retry(0.2))
+
+
+def test_a_client_id_with_a_colon_is_refused_at_construction_naming_client_id(
+    clean_env: None, transport: MockTransport
+) -> None:
+    with pytest.raises(FragmentError, match="client_id must not contain ':'"):
+        AsyncFragment(client_id="team:one", client_secret="secret", transport=transport)
