@@ -9,21 +9,36 @@ into the operation's response model.
 
 from __future__ import annotations
 
+import itertools
 import os
 import ssl as ssl_module
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar
-from urllib.parse import urlencode
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import attrs
 
 from . import _json, _wait
-from ._auth import Credentials, TokenCache, decode_token_response
+from ._auth import AccessToken, Credentials, TokenCache, decode_token_response
 from ._errors import APIConnectionError, ClientClosedError, FieldError, FragmentError, ValidationError
+from ._events import Hook, Hooks, RequestEvent, ResponseEvent, RetryEvent
 from ._logging import logger
 from ._operation import Async, Operation, RequestOptions
-from ._protocol import USER_AGENT, Attempts, Fail, RefreshToken, Succeed, check_transport_security, decode_response
+from ._protocol import (
+    USER_AGENT,
+    Attempts,
+    Decision,
+    Fail,
+    RefreshToken,
+    Retry,
+    Succeed,
+    check_transport_security,
+    decode_json,
+    decode_response,
+)
+from ._raw import AsyncRawClient, RawResponse, raw_response
 from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport, Request, Response, Transport
 from ._validation import validate
 from ._wire import to_wire
@@ -112,6 +127,7 @@ class _Shared:
     transport: Transport
     max_connections: int
     sleep: Callable[[float], Awaitable[None]]
+    hooks: Hooks = attrs.field(factory=Hooks)
     tokens: TokenCache = attrs.field(factory=TokenCache)
     closed: bool = False
 
@@ -142,11 +158,17 @@ class AsyncFragment:
     :param transport: send requests through this object instead of aiohttp (any object with
         ``async send(request) -> response`` and ``async aclose()``; see
         :class:`~fragment.Transport`). For tests, and for unusual networks.
+    :param on_request: event hook(s) called before each attempt with a :class:`~fragment.RequestEvent`.
+    :param on_response: event hook(s) called after each attempt with a :class:`~fragment.ResponseEvent`.
+    :param on_retry: event hook(s) called before each retry's wait with a :class:`~fragment.RetryEvent`.
+        Events hold method, path, attempt, status, delay and timing; never a header or a secret.
+    :param trace_configs: :class:`aiohttp.TraceConfig` objects for the session the client opens.
     :param sleep: the coroutine function that waits between retries (``asyncio.sleep`` unless
         :func:`fragment.testing.instant_retries` is on).
 
     .. versionadded:: 0.1.0
-    .. versionchanged:: 0.2.0 ``transport`` and ``sleep``; a closed client refuses calls.
+    .. versionchanged:: 0.2.0 ``transport``, ``sleep``, event hooks, ``trace_configs``, ``max_response_size``;
+       a closed client refuses calls.
     """
 
     invoices: Invoices[Async]
@@ -181,6 +203,10 @@ class AsyncFragment:
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        on_request: Hook[RequestEvent] | Iterable[Hook[RequestEvent]] | None = None,
+        on_response: Hook[ResponseEvent] | Iterable[Hook[ResponseEvent]] | None = None,
+        on_retry: Hook[RetryEvent] | Iterable[Hook[RetryEvent]] | None = None,
+        trace_configs: Iterable[aiohttp.TraceConfig] | None = None,
     ) -> None:
         client_id = client_id if client_id is not None else os.environ.get("FRAGMENT_CLIENT_ID")
         client_secret = client_secret if client_secret is not None else os.environ.get("FRAGMENT_CLIENT_SECRET")
@@ -198,8 +224,8 @@ class AsyncFragment:
         check_transport_security(token_url, what="token_url", allow_insecure_http=allow_insecure_http)
         _check_count(max_connections, "max_connections", minimum=1)
         _check_count(max_response_size, "max_response_size", minimum=1)
-        if transport is not None and http_session is not None:
-            raise ValueError("pass either transport= or http_session=, not both")
+        if transport is not None and (http_session is not None or trace_configs is not None):
+            raise ValueError("transport= replaces aiohttp: pass neither http_session= nor trace_configs= with it")
         if transport is None:
             transport = AiohttpTransport(
                 session=http_session,
@@ -207,6 +233,7 @@ class AsyncFragment:
                 trust_env=trust_env,
                 ssl=ssl,
                 max_response_size=max_response_size,
+                trace_configs=trace_configs,
             )
         options = _Options(
             base_url=base_url.rstrip("/"),
@@ -216,7 +243,8 @@ class AsyncFragment:
             check_currency_codes=check_currency_codes,
         )
         credentials = Credentials(client_id, client_secret, token_url)
-        self._setup(options, _Shared(credentials, transport, max_connections, sleep or _wait.sleep))
+        hooks = Hooks(on_request, on_response, on_retry)
+        self._setup(options, _Shared(credentials, transport, max_connections, sleep or _wait.sleep, hooks))
 
     def _setup(self, options: _Options, shared: _Shared) -> None:
         self._options = options
@@ -266,6 +294,16 @@ class AsyncFragment:
         return self._options.check_currency_codes
 
     @property
+    def with_raw_response(self) -> AsyncRawClient:
+        """Every resource, with operations that return a :class:`~fragment.RawResponse` (status, headers, timing).
+
+        The same as ``client.<resource>.with_raw_response``.
+
+        .. versionadded:: 0.2.0
+        """
+        return AsyncRawClient(self, None)
+
+    @property
     def closed(self) -> bool:
         """True once :meth:`close` has been called (on this client or a copy sharing its pool)."""
         return self._shared.closed
@@ -296,14 +334,27 @@ class AsyncFragment:
     # --- the request pipeline ---------------------------------------------------------------
 
     async def _call(
-        self, operation: Operation[R], path_values: tuple[object, ...], fields: dict[str, Any], options: RequestOptions
-    ) -> R:
-        """Run one declared operation: check, build, send with retries, read the answer."""
+        self,
+        operation: Operation[R],
+        path_values: tuple[object, ...],
+        fields: dict[str, Any],
+        options: RequestOptions,
+        *,
+        raw: bool = False,
+    ) -> Any:
+        """Run one declared operation: check, build, send with retries, read the answer.
+
+        Returns the response model, or with ``raw`` a :class:`~fragment.RawResponse` of it.
+        """
         path = operation.path_for(path_values)
         params_model = operation.body or operation.query
         params: object | None = None
         if params_model is not None:
             params = validate(params_model, fields, check_currency_codes=self._options.check_currency_codes)
+        if raw:
+            request = self._build(operation, path, params, options)
+            exchange = await self._exchange(request, operation.name, version_guarded=operation.version_guarded)
+            return exchange.raw(lambda: decode_response(operation.response, exchange.status, exchange.body))
         return await self._send(operation, path, params, options)
 
     def _prepare(self, params_model: type[R], item: object) -> R:
@@ -327,21 +378,26 @@ class AsyncFragment:
     ) -> R:
         """Send already checked params (a batch calls this directly, with its pacer)."""
         request = self._build(operation, path, params, options)
-        response = await self._execute(request, version_guarded=operation.version_guarded, pacer=pacer)
-        return decode_response(operation.response, response.status, response.body)
+        exchange = await self._exchange(request, operation.name, version_guarded=operation.version_guarded, pacer=pacer)
+        return decode_response(operation.response, exchange.status, exchange.body)
 
     def _build(self, operation: Operation[Any], path: str, params: object | None, options: RequestOptions) -> Request:
-        url = self._options.base_url + path
         query = _query(to_wire(params) if operation.query is not None else None, options.get("extra_query"))
-        if query:
-            url = f"{url}?{query}"
-        body = None
+        payload = None
         extra_body = options.get("extra_body")
         if operation.body is not None or (extra_body and operation.method != "GET"):
             payload = to_wire(params) if operation.body is not None else {}
             if extra_body and operation.method != "GET":
                 payload.update(extra_body)
-            body = _encode_body(payload)
+        return self._request_for(operation.method, path, query, payload, options)
+
+    def _request_for(
+        self, method: str, path: str, query: str, payload: Mapping[str, Any] | None, options: RequestOptions
+    ) -> Request:
+        url = self._options.base_url + path
+        if query:
+            url = f"{url}?{query}"
+        body = None if payload is None else _encode_body(payload)
         # Shared, never mutated: a copy only when this request adds headers of its own.
         headers = self._options.json_headers if body is not None else self._options.headers
         extra_headers = options.get("extra_headers")
@@ -349,65 +405,203 @@ class AsyncFragment:
             headers = {**headers, **extra_headers}
         timeout = options.get("timeout")
         client_timeout = self._options.timeout if timeout is None else _as_client_timeout(timeout)
-        return Request(operation.method, url, headers, body, client_timeout)
+        return Request(method, url, headers, body, client_timeout)
 
-    async def _execute(self, request: Request, *, version_guarded: bool, pacer: Pacer | None) -> Response:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, object] | None = None,
+        cast_to: type[R] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Any:
+        """Call an endpoint this SDK does not model yet, through the same pipeline as every operation.
+
+        Auth, retries, timeouts, errors and event hooks are the same; nothing is validated
+        and ``path`` is sent as given (percent-encode its segments yourself), appended to
+        ``base_url``. The answer is decoded JSON, or read into ``cast_to`` (a model of
+        :mod:`fragment.types`) when given::
+
+            roles = await client.request("GET", "/roles", cast_to=RoleListResponse)
+
+        :param method: ``GET``, ``POST``, ``PUT``, ``PATCH`` or ``DELETE``.
+        :param path: the path below ``base_url``, starting with ``/``.
+        :param body: a JSON object to send (never on a GET).
+        :param query: query parameters, form-encoded.
+        :raises ValidationError: the method or path is unusable; nothing was sent.
+
+        .. versionadded:: 0.2.0
+        """
+        request = self._request_for(
+            _checked_method(method), _checked_path(path), _query(None, query), _body_for(method, body), options
+        )
+        exchange = await self._exchange(request, "request")
+        if cast_to is not None:
+            return decode_response(cast_to, exchange.status, exchange.body)
+        return decode_json(exchange.status, exchange.body)
+
+    async def _exchange(
+        self, request: Request, operation: str, *, version_guarded: bool = False, pacer: Pacer | None = None
+    ) -> _Exchange:
         """Send ``request`` with a bearer token until the state machine says return or raise."""
-        shared = self._shared
-        if shared.closed:
-            raise ClientClosedError("this AsyncFragment is closed; create a new one")
-        attempts = Attempts(self._options.max_retries, version_guarded=version_guarded)
-        tokens = shared.tokens
-        while True:
+        tokens = self._shared.tokens
+
+        async def authorize() -> tuple[Request, AccessToken]:
             token = tokens.current() or await tokens.get(self._fetch_token)
-            ticket = None
-            if pacer is not None:
-                ticket = pacer.try_acquire()
-                if ticket is None:
-                    ticket = await pacer.acquire()
-            status, answer_headers = 0, None
-            try:
-                response = await shared.transport.send(request.authorized(token.header))
-            except APIConnectionError as error:
-                decision = attempts.after_no_answer(error)
-            else:
-                status, answer_headers = response.status, response.headers
-                expired = status == 401 and tokens.is_expired(token)
-                decision = attempts.after_answer(status, answer_headers, response.body, token_expired=expired)
-            finally:
-                if pacer is not None and ticket is not None:
-                    pacer.release(ticket, status, answer_headers)
-            if isinstance(decision, Succeed):
-                return response
-            if isinstance(decision, Fail):
-                raise decision.error
-            if isinstance(decision, RefreshToken):
-                tokens.discard(token)
-                continue
-            _log_retry(request, decision.delay, decision.reason, attempts)
-            await shared.sleep(decision.delay)
+            return request.authorized(token.header), token
+
+        return await self._attempts(request, operation, authorize, version_guarded=version_guarded, pacer=pacer)
 
     async def _fetch_token(self) -> tuple[str, float]:
         """Run the client credentials grant, with the same retry policy as every request."""
         shared = self._shared
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         request = shared.credentials.token_request(headers=headers, timeout=self._options.timeout)
-        attempts = Attempts(self._options.max_retries)
+        exchange = await self._attempts(request, "oauth2.token", None)
+        logger.debug("fetched an access token from %s", shared.credentials.token_url)
+        return decode_token_response(exchange.response)
+
+    async def _attempts(
+        self,
+        request: Request,
+        operation: str,
+        authorize: Callable[[], Awaitable[tuple[Request, AccessToken]]] | None,
+        *,
+        version_guarded: bool = False,
+        pacer: Pacer | None = None,
+    ) -> _Exchange:
+        """The driver: send, ask :class:`~fragment._protocol.Attempts` what now, carry it out."""
+        shared = self._shared
+        if shared.closed:
+            raise ClientClosedError("this AsyncFragment is closed; create a new one")
+        attempts = Attempts(self._options.max_retries, version_guarded=version_guarded)
+        events = _Events(shared.hooks, operation, request) if shared.hooks else None
+        started = time.monotonic()
         while True:
+            sent, token = (request, None) if authorize is None else await authorize()
+            ticket = None
+            if pacer is not None:
+                ticket = pacer.try_acquire()
+                if ticket is None:
+                    ticket = await pacer.acquire()
+            if events is not None:
+                events.request()
+            status, answer_headers = 0, None
             try:
-                response = await shared.transport.send(request)
+                response = await shared.transport.send(sent)
             except APIConnectionError as error:
                 decision = attempts.after_no_answer(error)
             else:
-                decision = attempts.after_answer(response.status, response.headers, response.body, token_expired=False)
+                status, answer_headers = response.status, response.headers
+                expired = token is not None and status == 401 and shared.tokens.is_expired(token)
+                decision = attempts.after_answer(status, answer_headers, response.body, token_expired=expired)
+            finally:
+                if pacer is not None and ticket is not None:
+                    pacer.release(ticket, status, answer_headers)
+            if events is not None:
+                events.response(status, decision)
             if isinstance(decision, Succeed):
-                logger.debug("fetched an access token from %s", shared.credentials.token_url)
-                return decode_token_response(response)
+                return _Exchange(sent, response, attempts.retries_done, time.monotonic() - started)
             if isinstance(decision, Fail):
                 raise decision.error
-            assert not isinstance(decision, RefreshToken)  # never without a bearer token
+            if isinstance(decision, RefreshToken):
+                assert token is not None  # a refresh is decided only for a bearer token
+                shared.tokens.discard(token)
+                continue
             _log_retry(request, decision.delay, decision.reason, attempts)
             await shared.sleep(decision.delay)
+
+
+@attrs.frozen
+class _Exchange:
+    """A call's final answer, and how it went."""
+
+    request: Request
+    response: Response
+    retries: int
+    elapsed: float
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def body(self) -> bytes:
+        return self.response.body
+
+    def raw(self, parse: Callable[[], R]) -> RawResponse[R]:
+        response, request = self.response, self.request
+        return raw_response(
+            response.status,
+            response.headers,
+            response.body,
+            method=request.method,
+            url=request.url,
+            retries=self.retries,
+            elapsed=self.elapsed,
+            parse=parse,
+        )
+
+
+class _Events:
+    """Fires one call's events to the client's hooks, numbering its attempts and timing them."""
+
+    def __init__(self, hooks: Hooks, operation: str, request: Request) -> None:
+        self._hooks = hooks
+        self._where = (operation, next(_CALLS), request.method, urlsplit(request.url).path)
+        self._attempt = -1
+        self._sent_at = 0.0
+
+    def request(self) -> None:
+        self._attempt += 1
+        self._sent_at = time.monotonic()
+        event = RequestEvent(*self._where, self._attempt)
+        for hook in self._hooks.on_request:
+            hook(event)
+
+    def response(self, status: int, decision: Decision) -> None:
+        final = isinstance(decision, (Succeed, Fail))
+        failure = decision.error if isinstance(decision, Fail) else None
+        error = failure.message if isinstance(failure, APIConnectionError) else None
+        if not status and isinstance(decision, Retry):
+            error = decision.reason
+        answered = status or None
+        elapsed = time.monotonic() - self._sent_at
+        event = ResponseEvent(*self._where, self._attempt, answered, elapsed, final, error)
+        for hook in self._hooks.on_response:
+            hook(event)
+        if isinstance(decision, Retry):
+            retry = RetryEvent(*self._where, self._attempt, answered, decision.delay, decision.reason)
+            for retry_hook in self._hooks.on_retry:
+                retry_hook(retry)
+
+
+_CALLS = itertools.count(1)
+
+
+def _checked_method(method: str) -> str:
+    if not isinstance(method, str) or method.upper() not in _METHODS:
+        raise ValidationError([FieldError("method", f"expected one of {', '.join(_METHODS)}, got {method!r}")])
+    return method.upper()
+
+
+def _checked_path(path: str) -> str:
+    # Only a path below base_url: a URL (or //host) here would send the token to another host.
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//") or any(c in path for c in "?#"):
+        problem = f"expected a path below base_url starting with '/', without a query (pass query=), got {path!r}"
+        raise ValidationError([FieldError("path", problem)])
+    return path
+
+
+def _body_for(method: str, body: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    if body is not None and method.upper() == "GET":
+        raise ValidationError([FieldError("body", "a GET request has no body; pass query= instead")])
+    return body
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _log_retry(request: Request, delay: float, reason: str, attempts: Attempts) -> None:

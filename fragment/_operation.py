@@ -28,6 +28,7 @@ import attrs
 
 from ._batch import BatchResult, BatchSpec, check_concurrency, collect_batch, run_batch
 from ._errors import FieldError, ValidationError
+from ._raw import RawResponse
 
 if TYPE_CHECKING:
     import aiohttp
@@ -37,13 +38,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Async",
+    "AsyncRaw",
     "Blocking",
+    "BlockingRaw",
     "Composite",
     "CreateMany",
     "CreateManyIter",
     "Endpoint",
     "ModeT",
     "Operation",
+    "RawView",
     "RequestOptions",
     "Resource",
     "Runner",
@@ -65,7 +69,15 @@ class Blocking:
     """The mode of a resource on :class:`~fragment.Fragment`: methods block and return the result."""
 
 
-ModeT = TypeVar("ModeT", Async, Blocking)
+class AsyncRaw:
+    """The mode of ``AsyncFragment``'s ``with_raw_response`` views: coroutines of :class:`~fragment.RawResponse`."""
+
+
+class BlockingRaw:
+    """The mode of ``Fragment``'s ``with_raw_response`` views: blocking, returning :class:`~fragment.RawResponse`."""
+
+
+ModeT = TypeVar("ModeT", Async, Blocking, AsyncRaw, BlockingRaw)
 
 
 class RequestOptions(TypedDict, total=False):
@@ -102,9 +114,10 @@ class Runner(Protocol):
 class Resource(Generic[ModeT]):
     """A group of operations (``client.invoices``): bound to one client, in one mode."""
 
-    def __init__(self, client: AsyncFragment, runner: Runner | None = None) -> None:
+    def __init__(self, client: AsyncFragment, runner: Runner | None = None, *, raw: bool = False) -> None:
         self._client = client
         self._runner = runner
+        self._raw = raw
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self._client!r}>"
@@ -218,25 +231,31 @@ class Endpoint(Generic[P, R]):
     def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> Callable[P, R]: ...
     @overload
     def __get__(self, instance: Resource[Async], owner: type[Any]) -> Callable[P, Coroutine[Any, Any, R]]: ...
+    @overload
+    def __get__(self, instance: Resource[BlockingRaw], owner: type[Any]) -> Callable[P, RawResponse[R]]: ...
+    @overload
+    def __get__(
+        self, instance: Resource[AsyncRaw], owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, RawResponse[R]]]: ...
     def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
         if instance is None:
             return self
-        client, runner = instance._client, instance._runner
+        client, runner, raw = instance._client, instance._runner, instance._raw
         operation, bind = self.operation, self._binder.bind
 
-        def call(*args: Any, **kwargs: Any) -> Coroutine[Any, Any, R]:
+        def call(*args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
             # Bound here, not in a coroutine: a wrong call raises TypeError at once, as any
             # function would, rather than when (or if) the coroutine is awaited.
             path_values, fields, options = bind(args, kwargs)
-            return client._call(operation, path_values, fields, options)
+            return client._call(operation, path_values, fields, options, raw=raw)
 
         if runner is None:
             return self._describe(call, instance)
 
-        def call_blocking(*args: Any, **kwargs: Any) -> R:
+        def call_blocking(*args: Any, **kwargs: Any) -> Any:
             path_values, fields, options = bind(args, kwargs)
             # The portal forwards positional arguments only: the arguments travel in the closure.
-            return runner.run(lambda: client._call(operation, path_values, fields, options))
+            return runner.run(lambda: client._call(operation, path_values, fields, options, raw=raw))
 
         return self._describe(call_blocking, instance)
 
@@ -482,6 +501,31 @@ class CreateManyIter(_BatchDescriptor[ParamsT, R]):
         return self._describe(create_many_iter_blocking, BlockingCreateManyIter)
 
 
+AsyncRawT = TypeVar("AsyncRawT")
+BlockingRawT = TypeVar("BlockingRawT")
+
+
+class RawView(Generic[AsyncRawT, BlockingRawT]):
+    """A resource's ``with_raw_response``: the same resource, whose operations return :class:`~fragment.RawResponse`.
+
+    Declared once per resource class with the two views' types, which type checkers cannot
+    derive from the class on their own::
+
+        with_raw_response: RawView[Invoices[AsyncRaw], Invoices[BlockingRaw]] = RawView()
+    """
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> RawView[AsyncRawT, BlockingRawT]: ...
+    @overload
+    def __get__(self, instance: Resource[Async], owner: type[Any]) -> AsyncRawT: ...
+    @overload
+    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> BlockingRawT: ...
+    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
+        if instance is None:
+            return self
+        return type(instance)(instance._client, instance._runner, raw=True)
+
+
 def composite(method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> Composite[P, R]:
     """Declare a resource method built from other operations (``invoices.modify``), offered by both clients.
 
@@ -511,6 +555,10 @@ class Composite(Generic[P, R]):
     def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
         if instance is None:
             return self
+        if instance._raw:
+            raise AttributeError(
+                f"{self.__name__} has no raw response: it is several requests; call it on the resource"
+            )
         runner = instance._runner
         if runner is None:
             return self._method.__get__(instance, owner)

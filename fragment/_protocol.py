@@ -51,6 +51,7 @@ __all__ = [
     "Retry",
     "Succeed",
     "check_transport_security",
+    "decode_json",
     "decode_response",
     "redirect_error",
     "retry_after",
@@ -100,6 +101,19 @@ def redirect_error(status: int, headers: Mapping[str, str], body: bytes) -> APIS
         "check base_url (the API does not redirect)"
     )
     return APIStatusError(message, status_code=status, headers=headers, body=_parse_error_body(body))
+
+
+def decode_json(status: int, body: bytes) -> Any:
+    """Read a 2xx answer as plain JSON (None when empty), for endpoints without a model."""
+    if not body:
+        return None
+    try:
+        return _json.loads(body)
+    except ValueError as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    raise APIResponseValidationError(
+        f"The API answered {status} with a body that is not JSON: {problem}", status_code=status, body=body
+    )
 
 
 def decode_response(cls: type[T], status: int, body: bytes) -> T:

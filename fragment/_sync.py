@@ -35,6 +35,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._client import AsyncFragment
 from ._errors import ClientClosedError
+from ._raw import BlockingRawClient
 from .resources import RESOURCES
 
 if TYPE_CHECKING:
@@ -570,6 +571,24 @@ class Fragment:
         lambda client: client.check_currency_codes,
         "Whether ``currency_code`` values are checked against this release's list.",
     )
+
+    @property
+    def with_raw_response(self) -> BlockingRawClient:
+        """Every resource, with operations that return a :class:`~fragment.RawResponse` (status, headers, timing).
+
+        The same as ``client.<resource>.with_raw_response``.
+
+        .. versionadded:: 0.2.0
+        """
+        return BlockingRawClient(self._async, self._runner)
+
+    @_same_parameters_as(AsyncFragment.request)
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        """Call an endpoint this SDK does not model yet: :meth:`AsyncFragment.request`, blocking.
+
+        .. versionadded:: 0.2.0
+        """
+        return self._runner.run(lambda: self._async.request(*args, **kwargs))
 
     @property
     def closed(self) -> bool:

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import logging
 import ssl as ssl_module
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import aiohttp
@@ -111,9 +111,11 @@ class AiohttpTransport:
         trust_env: bool = False,
         ssl: ssl_module.SSLContext | bool = True,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
+        trace_configs: Iterable[aiohttp.TraceConfig] | None = None,
     ) -> None:
         self._user_session = session
         self.max_response_size = max_response_size
+        self._trace_configs = list(trace_configs or ())
         self.max_connections = max_connections
         self._trust_env = trust_env
         self._ssl = ssl
@@ -178,7 +180,9 @@ class AiohttpTransport:
         owns = session is None
         if session is None:
             connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self._ssl)
-            session = aiohttp.ClientSession(connector=connector, trust_env=self._trust_env)
+            session = aiohttp.ClientSession(
+                connector=connector, trust_env=self._trust_env, trace_configs=self._trace_configs or None
+            )
         return _LoopState(loop, session, owns, asyncio.Semaphore(self.max_connections))
 
     async def aclose(self) -> None:

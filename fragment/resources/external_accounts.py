@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
+from .._operation import (
+    AsyncRaw,
+    BlockingRaw,
+    CreateMany,
+    CreateManyIter,
+    ModeT,
+    RawView,
+    RequestOptions,
+    Resource,
+    operation,
+)
 from ..types import ExternalAccountCreateParams, ExternalAccountCreateResponse, ExternalAccountListResponse
 
 __all__ = ["ExternalAccounts"]
@@ -15,6 +25,9 @@ class ExternalAccounts(Resource[ModeT]):
 
     .. versionadded:: 0.2.0
     """
+
+    with_raw_response: RawView[ExternalAccounts[AsyncRaw], ExternalAccounts[BlockingRaw]] = RawView()
+    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
 
     @operation("POST", "/external-accounts", body=ExternalAccountCreateParams, response=ExternalAccountCreateResponse)
     def create(self, *, external_id: str, name: str, **options: Unpack[RequestOptions]) -> None:

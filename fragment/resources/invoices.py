@@ -6,7 +6,19 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
 
 from .._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
-from .._operation import Async, CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, composite, operation
+from .._operation import (
+    Async,
+    AsyncRaw,
+    BlockingRaw,
+    CreateMany,
+    CreateManyIter,
+    ModeT,
+    RawView,
+    RequestOptions,
+    Resource,
+    composite,
+    operation,
+)
 from ..types import (
     InvoiceCreateParams,
     InvoiceCreateResponse,
@@ -28,6 +40,9 @@ class Invoices(Resource[ModeT]):
 
     .. versionadded:: 0.1.0
     """
+
+    with_raw_response: RawView[Invoices[AsyncRaw], Invoices[BlockingRaw]] = RawView()
+    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
 
     @operation("POST", "/invoices", body=InvoiceCreateParams, response=InvoiceCreateResponse)
     def create(

@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Unpack
 
-from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
+from .._operation import (
+    AsyncRaw,
+    BlockingRaw,
+    CreateMany,
+    CreateManyIter,
+    ModeT,
+    RawView,
+    RequestOptions,
+    Resource,
+    operation,
+)
 from ..types import (
     ProductCreateParams,
     ProductCreateResponse,
@@ -22,6 +32,9 @@ class Products(Resource[ModeT]):
 
     .. versionadded:: 0.2.0
     """
+
+    with_raw_response: RawView[Products[AsyncRaw], Products[BlockingRaw]] = RawView()
+    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
 
     @operation("POST", "/products", body=ProductCreateParams, response=ProductCreateResponse)
     def create(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
+from .._operation import (
+    AsyncRaw,
+    BlockingRaw,
+    CreateMany,
+    CreateManyIter,
+    ModeT,
+    RawView,
+    RequestOptions,
+    Resource,
+    operation,
+)
 from ..types import RoleCreateParams, RoleCreateResponse, RoleListResponse
 
 __all__ = ["Roles"]
@@ -15,6 +25,9 @@ class Roles(Resource[ModeT]):
 
     .. versionadded:: 0.2.0
     """
+
+    with_raw_response: RawView[Roles[AsyncRaw], Roles[BlockingRaw]] = RawView()
+    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
 
     @operation("POST", "/roles", body=RoleCreateParams, response=RoleCreateResponse)
     def create(self, *, role: str, **options: Unpack[RequestOptions]) -> None:

@@ -7,7 +7,19 @@ from datetime import datetime
 from typing import Any, Unpack
 
 from .._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
-from .._operation import Async, CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, composite, operation
+from .._operation import (
+    Async,
+    AsyncRaw,
+    BlockingRaw,
+    CreateMany,
+    CreateManyIter,
+    ModeT,
+    RawView,
+    RequestOptions,
+    Resource,
+    composite,
+    operation,
+)
 from ..types import (
     AllocationUpdate,
     CurrencyCode,
@@ -31,6 +43,9 @@ class Transactions(Resource[ModeT]):
 
     .. versionadded:: 0.2.0
     """
+
+    with_raw_response: RawView[Transactions[AsyncRaw], Transactions[BlockingRaw]] = RawView()
+    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
 
     @operation("POST", "/transactions", body=TransactionCreateParams, response=TransactionCreateResponse)
     def create(

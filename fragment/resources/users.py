@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._operation import CreateMany, CreateManyIter, ModeT, RequestOptions, Resource, operation
+from .._operation import (
+    AsyncRaw,
+    BlockingRaw,
+    CreateMany,
+    CreateManyIter,
+    ModeT,
+    RawView,
+    RequestOptions,
+    Resource,
+    operation,
+)
 from ..types import UserCreateParams, UserCreateResponse, UserListResponse
 
 __all__ = ["Users"]
@@ -15,6 +25,9 @@ class Users(Resource[ModeT]):
 
     .. versionadded:: 0.2.0
     """
+
+    with_raw_response: RawView[Users[AsyncRaw], Users[BlockingRaw]] = RawView()
+    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
 
     @operation("POST", "/users", body=UserCreateParams, response=UserCreateResponse)
     def create(self, *, external_id: str, role: str, **options: Unpack[RequestOptions]) -> None:
