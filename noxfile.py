@@ -18,7 +18,7 @@ def install_group(session: nox.Session, group: str, *extras: str) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit and integration tests (the emulator over real sockets), with the optional extras."""
-    install_group(session, "test", "fast", "cli")
+    install_group(session, "test", "fast", "cli", "otel")
     session.run("pytest", *session.posargs)
 
 
@@ -39,7 +39,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, and on the typing examples in tests/typing."""
-    install_group(session, "typecheck", "fast", "cli")
+    install_group(session, "typecheck", "fast", "cli", "otel")
     session.run("mypy", "fragment")
     session.run("mypy", "tests/typing")
 
@@ -51,7 +51,7 @@ def docs(session: nox.Session) -> None:
     The guides' ```python examples are not doctests: tests/test_docs_examples.py runs each
     one against an emulator, in the tests session.
     """
-    install_group(session, "docs", "fast", "cli")
+    install_group(session, "docs", "fast", "cli", "otel")
     session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
     session.run("sphinx-build", "-n", "-W", "--keep-going", "-b", "doctest", "docs", "docs/_build/doctest")
 
@@ -59,5 +59,5 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The throughput benchmark of SPEC section 9 (not part of the default run)."""
-    install_group(session, "test", "fast", "cli")
+    install_group(session, "test", "fast", "cli", "otel")
     session.run("python", "tests/bench/run.py", *session.posargs)

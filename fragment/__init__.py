@@ -21,6 +21,9 @@ Which module owns what (all private but this one, ``types`` and ``testing``)::
     _seen.py                the compact set of keys a batch has seen (duplicates are refused)
     _modify.py              read-modify-write: re-read and re-apply on a version conflict
     _errors.py              the exception hierarchy, drawn as a tree
+    _events.py              the event hooks' events: request, response, retry
+    _raw.py                 raw responses: status, headers and timing, parsed on demand
+    otel.py                 OpenTelemetry spans from the event hooks (the otel extra)
     _json.py                the JSON codec: orjson when installed, else the standard library
     _logging.py             the fragment logger, and FRAGMENT_LOG
     _argparse_types.py      option parsers shared by the two command lines
@@ -51,8 +54,10 @@ from ._errors import (
     UnprocessableEntityError,
     ValidationError,
 )
+from ._events import RequestEvent, ResponseEvent, RetryEvent
 from ._logging import setup_logging as _setup_logging
 from ._operation import RequestOptions
+from ._raw import RawResponse
 from ._sync import Fragment
 from ._transport import AiohttpTransport, Request, Response, Transport
 from ._version import __version__
@@ -77,9 +82,13 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "Request",
+    "RequestEvent",
     "RequestOptions",
     "Response",
+    "ResponseEvent",
+    "RetryEvent",
     "Transport",
     "UnprocessableEntityError",
     "ValidationError",

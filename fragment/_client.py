@@ -550,14 +550,16 @@ class _Events:
 
     def __init__(self, hooks: Hooks, operation: str, request: Request) -> None:
         self._hooks = hooks
-        self._where = (operation, next(_CALLS), request.method, urlsplit(request.url).path)
+        url = urlsplit(request.url)
+        self._where = (operation, next(_CALLS), request.method, url.path)
+        self._url = url._replace(query="", fragment="").geturl()
         self._attempt = -1
         self._sent_at = 0.0
 
     def request(self) -> None:
         self._attempt += 1
         self._sent_at = time.monotonic()
-        event = RequestEvent(*self._where, self._attempt)
+        event = RequestEvent(*self._where, self._attempt, self._url)
         for hook in self._hooks.on_request:
             hook(event)
 

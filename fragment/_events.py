@@ -36,6 +36,8 @@ class RequestEvent:
     """The URL's path, percent-encoded, without the query."""
     attempt: int
     """0 for the first send of the call, then 1, 2, ... (a send after a token refresh counts)."""
+    url: str
+    """The URL without its query: scheme, host, port and path."""
 
 
 @attrs.frozen

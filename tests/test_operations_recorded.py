@@ -494,3 +494,94 @@ async def test_extra_body_is_merged_over_the_body(
     await client.external_accounts.create(external_id="e", name="ä", extra_body={"external_id": "override", "x": 1})
 
     assert json.loads(api_requests[0].body or b"") == {"external_id": "override", "name": "ä", "x": 1}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+async def test_every_operation_has_a_raw_response_with_status_headers_and_its_model(
+    case: Recorded, client: AsyncFragment, answers: list[Any], api_requests: Sequence[Request]
+) -> None:
+    answers.append(answer(200, (SAMPLES / f"{case.sample}.json").read_bytes(), {"x-request-id": "req_42"}))
+
+    operation = getattr(getattr(client, case.resource).with_raw_response, case.method)
+    raw = await operation(*case.args, **case.kwargs)
+
+    assert _sent(api_requests, case) == (case.http, case.target, case.body)
+    assert (raw.status_code, raw.headers["X-Request-Id"], raw.method, raw.retries) == (200, "req_42", case.http, 0)
+    assert raw.url.endswith(case.target)
+    assert type(raw.parse()).__name__ == "".join(part.title() for part in case.sample.split("_"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_the_blocking_client_has_the_same_raw_responses_from_the_client_view(
+    case: Recorded,
+    client_options: dict[str, str],
+    transport: MockTransport,
+    answers: list[Any],
+    api_requests: Sequence[Request],
+    clean_env: None,
+) -> None:
+    answers.append(answer(201, (SAMPLES / f"{case.sample}.json").read_bytes()))
+
+    with Fragment(**client_options, transport=transport) as client:
+        operation: Callable[..., Any] = getattr(getattr(client.with_raw_response, case.resource), case.method)
+        raw = operation(*case.args, **case.kwargs)
+
+    assert _sent(api_requests, case) == (case.http, case.target, case.body)
+    assert raw.status_code == 201
+    assert type(raw.parse()).__name__ == "".join(part.title() for part in case.sample.split("_"))
+
+
+async def test_extra_query_body_and_headers_go_out_as_the_official_client_sends_them(
+    client: AsyncFragment, seed_invoice: dict[str, Any], api_requests: Sequence[Request]
+) -> None:
+    # API.md D.1, "extra_query/extra_body/extra_headers on invoices.create": the query is
+    # merged in order, a list joined with commas; the body gains the top-level field.
+    await client.invoices.create(
+        **seed_invoice,
+        extra_query={"foo": "bar", "arr": ["a", "b"]},
+        extra_body={"extraField": True},
+        extra_headers={"X-Custom": "1"},
+    )
+
+    request = api_requests[0]
+    assert _target(request) == "/invoices?foo=bar&arr=a%2Cb"
+    assert request.headers["X-Custom"] == "1"
+    assert json.loads(request.body or b"")["extraField"] is True
+
+
+async def test_extra_query_on_an_operation_without_query_parameters(
+    client: AsyncFragment, answers: list[Any], api_requests: Sequence[Request]
+) -> None:
+    answers.append(answer(200, (SAMPLES / "invoice_list_response.json").read_bytes()))
+
+    await client.invoices.list(extra_query={"limit": 10, "cursor": "abc"})
+
+    assert _target(api_requests[0]) == "/invoices?limit=10&cursor=abc"
+
+
+async def test_a_raw_response_counts_the_retries_it_took(
+    client: AsyncFragment, answers: list[Any], sleeps: list[float]
+) -> None:
+    answers.extend([answer(503, b"{}", {"retry-after-ms": "5"}), answer(500, b"{}")])
+    answers.append(answer(200, (SAMPLES / "role_list_response.json").read_bytes()))
+
+    raw = await client.roles.with_raw_response.list()
+
+    assert (raw.retries, raw.status_code, len(sleeps)) == (2, 200, 2)
+    assert raw.elapsed.total_seconds() >= 0
+
+
+async def test_a_raw_response_holds_no_request_header_and_no_secret(
+    client: AsyncFragment, answers: list[Any], access_token: str, client_options: dict[str, str]
+) -> None:
+    answers.append(answer(200, (SAMPLES / "role_list_response.json").read_bytes()))
+
+    raw = await client.with_raw_response.roles.list()
+
+    shown = repr(raw) + str(dict(raw.headers)) + raw.url
+    assert access_token not in shown and client_options["client_secret"] not in shown
+
+
+def test_helpers_made_of_several_requests_have_no_raw_response(client: AsyncFragment) -> None:
+    with pytest.raises(AttributeError, match="no raw response"):
+        client.invoices.with_raw_response.modify  # noqa: B018
