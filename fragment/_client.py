@@ -14,7 +14,7 @@ import os
 import ssl as ssl_module
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack, overload
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
@@ -407,6 +407,28 @@ class AsyncFragment:
         client_timeout = self._options.timeout if timeout is None else _as_client_timeout(timeout)
         return Request(method, url, headers, body, client_timeout)
 
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, object] | None = None,
+        cast_to: type[R],
+        **options: Unpack[RequestOptions],
+    ) -> R: ...
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, object] | None = None,
+        cast_to: None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Any: ...
     async def request(
         self,
         method: str,

@@ -676,3 +676,14 @@ def test_resume_refuses_the_results_file_of_another_kind_of_import(tmp_path: Pat
 
     assert run.returncode == 2
     assert "is not a results file of a transaction import (line 1 is not the result of a record with" in run.stderr
+
+
+@pytest.mark.fragment_emulator(faults=Faults(server_error=1.0, retry_after_ms=1))
+def test_verbose_prints_one_line_per_attempt_and_per_retry(fragment_emulator: Emulator) -> None:
+    result = fragment(*connection(fragment_emulator), "--max-retries", "1", "-v", "roles", "list")
+
+    lines = [line for line in result.stderr.splitlines() if "/roles" in line]
+    assert result.returncode == 1
+    assert len([line for line in lines if "GET /roles ->" in line]) == 2  # two attempts
+    assert len([line for line in lines if line.startswith("fragment: retrying GET /roles in")]) == 1
+    assert fragment_emulator.client_secret not in result.stderr

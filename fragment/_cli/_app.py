@@ -126,6 +126,9 @@ def _add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--log-level", choices=LOG_LEVELS, help="log the SDK's activity to stderr at this level")
     group.add_argument(
+        "-v", "--verbose", action="store_true", help="print one line per request attempt and retry to stderr"
+    )
+    group.add_argument(
         "--local", action="store_true", help="start an in-process emulator and send everything to it (no credentials)"
     )
     group.add_argument(

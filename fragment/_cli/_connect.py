@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from typing import TextIO
+from typing import Any, TextIO
 
 import attrs
 
 from .._client import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncFragment
 from .._errors import FragmentError
+from .._events import ResponseEvent, RetryEvent
 from .._protocol import check_transport_security
 from ._errors import UsageError
 
@@ -31,6 +32,8 @@ class ClientSettings:
     allow_insecure_http: bool = False
     local: bool = False
     """Start an in-process emulator and talk to it instead."""
+    verbose: bool = False
+    """Print one line per attempt (and per retry) to stderr, from the client's event hooks."""
 
 
 @contextlib.asynccontextmanager
@@ -42,7 +45,7 @@ async def open_client(settings: ClientSettings, *, concurrency: int = 1, err: Te
     :raises UsageError: no credentials, or an insecure URL.
     """
     if not settings.local:
-        async with _client(settings, concurrency) as client:
+        async with _client(settings, concurrency, err) as client:
             yield client
         return
     # Imported here: the emulator pulls in aiohttp.web, which no other command needs.
@@ -51,11 +54,11 @@ async def open_client(settings: ClientSettings, *, concurrency: int = 1, err: Te
     async with Emulator() as emulator:
         print(f"fragment: --local: using an in-process emulator at {emulator.base_url}", file=err, flush=True)
         local = attrs.evolve(settings, **emulator.client_options())
-        async with _client(local, concurrency) as client:
+        async with _client(local, concurrency, err) as client:
             yield client
 
 
-def _client(settings: ClientSettings, concurrency: int) -> AsyncFragment:
+def _client(settings: ClientSettings, concurrency: int, err: TextIO) -> AsyncFragment:
     _check_credentials(settings)
     for option, variable, url in (
         ("--base-url", "FRAGMENT_BASE_URL", settings.base_url),
@@ -73,6 +76,7 @@ def _client(settings: ClientSettings, concurrency: int) -> AsyncFragment:
             max_connections=max(DEFAULT_MAX_CONNECTIONS, concurrency),
             timeout=DEFAULT_TIMEOUT if settings.timeout is None else settings.timeout,
             allow_insecure_http=settings.allow_insecure_http,
+            **(_attempt_lines(err) if settings.verbose else {}),
         )
     except (FragmentError, ValueError) as error:  # a setting the client refuses: say which, exit 2
         raise UsageError(str(error)) from None
@@ -106,3 +110,17 @@ def _check_secure(option: str, variable: str, url: str | None, allow_insecure_ht
             f"{option} (or {variable}) {url!r} is plain http to a host other than this machine, which would "
             "expose the credentials: use https, or pass --allow-insecure-http for a test server you control"
         ) from None
+
+
+def _attempt_lines(err: TextIO) -> dict[str, Any]:
+    """Event hooks that print each attempt and each retry on one line (``--verbose``)."""
+
+    def on_response(event: ResponseEvent) -> None:
+        outcome = str(event.status) if event.status is not None else f"no answer ({event.error})"
+        took = f"{event.elapsed * 1000:.0f} ms"
+        print(f"fragment: {event.method} {event.path} -> {outcome} in {took} (attempt {event.attempt + 1})", file=err)
+
+    def on_retry(event: RetryEvent) -> None:
+        print(f"fragment: retrying {event.method} {event.path} in {event.delay:.2f} s after {event.reason}", file=err)
+
+    return {"on_response": on_response, "on_retry": on_retry}

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Coroutine, Generator
 from datetime import UTC, datetime
 from typing import Any, assert_type
 
-from fragment import AsyncFragment, BatchResult, Fragment
+from fragment import AsyncFragment, BatchResult, Fragment, RawResponse
 from fragment.types import (
     ExternalAccountCreateResponse,
     ExternalAccountListResponse,
@@ -159,3 +159,16 @@ async def async_client() -> None:
     await client.invoices.create(invoice_id="i", line_items=LINE_ITEMS, currency="USD")  # type: ignore[call-arg]
     await client.invoices.list_history()  # type: ignore[call-arg]
     await client.close()
+
+
+async def raw_responses_hooks_and_the_escape_hatch() -> None:
+    async with AsyncFragment(on_retry=lambda event: print(event.delay)) as client:
+        raw = await client.invoices.with_raw_response.create(invoice_id="i", line_items=LINE_ITEMS)
+        assert_type(raw, RawResponse[InvoiceCreateResponse])
+        assert_type(raw.parse(), InvoiceCreateResponse)
+        assert_type(await client.with_raw_response.roles.list(), RawResponse[RoleListResponse])
+        assert_type(await client.request("GET", "/roles", cast_to=RoleListResponse), RoleListResponse)
+        client.invoices.with_raw_response.modify  # type: ignore[arg-type]
+    with Fragment() as blocking:
+        assert_type(blocking.transactions.with_raw_response.list(), RawResponse[TransactionListResponse])
+        assert_type(blocking.with_raw_response.users.list(), RawResponse[UserListResponse])
