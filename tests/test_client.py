@@ -688,7 +688,7 @@ def test_the_settings_read_back_as_given(make_client: MakeClient) -> None:
 
 async def test_transport_and_http_session_together_are_refused(make_client: MakeClient) -> None:
     async with aiohttp.ClientSession() as session:
-        with pytest.raises(ValueError, match="either transport= or http_session="):
+        with pytest.raises(ValueError, match="pass neither http_session= nor trace_configs= with it"):
             make_client(http_session=session)
 
 
