@@ -1,7 +1,10 @@
 """The batch runner: bounded concurrency, one result per input, generic over any create.
 
 Inputs are pulled lazily, one per free slot, and checked only then, so memory grows with the
-concurrency and never with the input. Every input item yields exactly one
+concurrency and never with the input. The batch runs one long-lived worker per request it
+may have in flight, and as many as its :class:`~fragment._pacing.RateController` allows:
+workers are added as the controller's limit grows (widening the client's connection pool
+through :attr:`BatchSpec.widen`) and leave as it shrinks. Every input item yields exactly one
 :class:`BatchResult`, or the batch raises: it stops at once on a batch-wide condition
 (credentials refused, a host that cannot be reached), which every item would hit in turn.
 A create is idempotent by its resource's own key (``invoice_id``, ``external_id``,
@@ -13,6 +16,7 @@ each send explicitly.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar
@@ -26,10 +30,10 @@ from ._errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from ._pacing import Pacer, RateController
+from ._pacing import DEFAULT_MAX_CONCURRENCY, Pacer, RateController
 from ._seen import SeenKeys
 
-__all__ = ["BatchResult", "BatchSpec", "collect_batch", "run_batch"]
+__all__ = ["BatchResult", "BatchSpec", "check_concurrency", "collect_batch", "run_batch"]
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -79,36 +83,39 @@ class BatchSpec(Generic[P, R]):
     """The params field that is the create's idempotency key."""
     send: Callable[[P, Pacer], Awaitable[R]]
     """Send checked params, paced by the batch's controller."""
+    widen: Callable[[int], object] | None = None
+    """Make room for at least this many requests at once in the client's connection pool,
+    called as the batch grows (a pool smaller than the batch would queue requests the
+    controller believes are in flight); None when the pool cannot grow."""
 
 
-def check_concurrency(concurrency: int, max_connections: int) -> None:
-    """Refuse a concurrency that is not a positive int, or larger than the connection pool."""
+def check_concurrency(concurrency: int | None) -> None:
+    """Refuse a concurrency that is neither None (adaptive) nor a positive int."""
+    if concurrency is None:
+        return
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
-    # A pool smaller than the batch would queue requests the batch believes are in flight.
-    if concurrency > max_connections:
-        raise ValueError(
-            f"concurrency {concurrency} exceeds the client's connection pool of {max_connections}; "
-            "create the client with a larger max_connections"
-        )
+        raise ValueError(f"concurrency must be a positive int or None (adaptive), got {concurrency!r}")
 
 
 async def run_batch(
     items: Iterable[object] | AsyncIterable[object],
     spec: BatchSpec[P, R],
     *,
-    concurrency: int,
+    concurrency: int | None,
     on_result: Callable[[BatchResult[R]], object] | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> AsyncIterator[BatchResult[R]]:
     """Yield one :class:`BatchResult` per input item, in completion order.
 
-    At most ``concurrency`` results wait for the consumer: a slow consumer slows the sends.
-    An exception raised by the input itself ends the batch with that exception, after the
-    requests in flight have finished and been reported.
+    ``concurrency`` caps the requests in flight; None lets the controller find how many, up
+    to :data:`~fragment._pacing.DEFAULT_MAX_CONCURRENCY`. At most that cap of results wait
+    for the consumer: a slow consumer slows the sends. An exception raised by the input
+    itself ends the batch with that exception, after the requests in flight have finished
+    and been reported.
     """
-    batch = _Batch(_Source(items, spec), spec, concurrency, on_result, backlog=concurrency, sleep=sleep)
-    workers = batch.start()
+    cap = DEFAULT_MAX_CONCURRENCY if concurrency is None else concurrency
+    batch = _Batch(_Source(items, spec), spec, concurrency, on_result, backlog=cap, sleep=sleep)
+    batch.start()
     try:
         while True:
             while batch.results:
@@ -121,7 +128,7 @@ async def run_batch(
             batch.ready.clear()
             await batch.ready.wait()
     finally:
-        await batch.stop(workers)
+        await batch.stop()
     batch.raise_failure()
 
 
@@ -129,7 +136,7 @@ async def collect_batch(
     items: Iterable[object] | AsyncIterable[object],
     spec: BatchSpec[P, R],
     *,
-    concurrency: int,
+    concurrency: int | None,
     on_result: Callable[[BatchResult[R]], object] | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> list[BatchResult[R]]:
@@ -139,11 +146,11 @@ async def collect_batch(
     task switch per result is most of what streaming costs over collecting.
     """
     batch = _Batch(_Source(items, spec), spec, concurrency, on_result, backlog=None, sleep=sleep)
-    workers = batch.start()
+    batch.start()
     try:
-        await asyncio.wait(workers)
+        await batch.finished.wait()
     finally:
-        await batch.stop(workers)
+        await batch.stop()
     batch.raise_failure()
     return sorted(batch.results, key=_by_index)
 
@@ -219,7 +226,7 @@ class _Batch(Generic[P, R]):
         self,
         source: _Source[P, R],
         spec: BatchSpec[P, R],
-        concurrency: int,
+        concurrency: int | None,
         on_result: Callable[[BatchResult[R]], object] | None,
         *,
         backlog: int | None,
@@ -227,24 +234,51 @@ class _Batch(Generic[P, R]):
     ) -> None:
         self._source = source
         self._spec = spec
-        self._controller = RateController(concurrency, sleep=sleep)
-        self._concurrency = concurrency
+        # The loop's clock: the one its sleeps are measured by (and a virtual one in tests).
+        self._controller = RateController(concurrency, clock=asyncio.get_running_loop().time, sleep=sleep)
         self._backlog = backlog
         self._on_result = on_result
         self.results: deque[BatchResult[R]] = deque()
         self.ready = asyncio.Event()  # a result is waiting, or the last worker has ended
         self.room = asyncio.Event()  # the consumer took a result
-        self.live_workers = concurrency
+        self.finished = asyncio.Event()  # the last worker has ended, or the batch failed
+        self.live_workers = 0
         self.failure: BaseException | None = None  # raised by on_result or by a worker: ends the batch
         self._sending: dict[int, tuple[int, str]] = {}  # worker -> (index, key) in flight
+        self._workers: set[asyncio.Task[None]] = set()
+        self._numbers = itertools.count()
+        self._widened = 0
 
-    def start(self) -> list[asyncio.Task[None]]:
+    def start(self) -> None:
         """Start the workers: long-lived, each taking the next item when done with one.
 
         Not a task per item: creating, scheduling and collecting those cost about a quarter
         of the throughput.
         """
-        return [asyncio.create_task(self.work(number)) for number in range(self._concurrency)]
+        self._add_workers()
+
+    def _add_workers(self) -> None:
+        """Start workers up to the controller's limit, making room for them in the pool first."""
+        wanted = self._controller.limit - self.live_workers
+        if wanted <= 0:
+            return
+        if self._spec.widen is not None and self._controller.limit > self._widened:
+            self._widened = self._controller.limit
+            self._spec.widen(self._widened)
+        for _ in range(wanted):
+            self.live_workers += 1
+            task = asyncio.create_task(self.work(next(self._numbers)))
+            self._workers.add(task)
+            task.add_done_callback(self._workers.discard)
+
+    def _rebalance(self) -> bool:
+        """After an item: leave when the limit has shrunk, start more when it has grown."""
+        limit = self._controller.limit
+        if self.live_workers > limit:
+            return True
+        if self.live_workers < limit and not self._source.exhausted and self.failure is None:
+            self._add_workers()
+        return False
 
     def raise_failure(self) -> None:
         """Raise what ended the batch early: ``on_result``'s exception, or the input's."""
@@ -263,18 +297,25 @@ class _Batch(Generic[P, R]):
                 self._deliver(prepared)
                 if prepared.error is not None and self.failure is None and _stops_batch(prepared.error):
                     # Every other item would fail the same way, each after its own retries.
-                    self.failure = prepared.error
-                    self.ready.set()
+                    self._fail(prepared.error)
                 # Back-pressure: a slow consumer stops the sends instead of piling up results.
                 while self._backlog is not None and len(self.results) >= self._backlog and self.failure is None:
                     self.room.clear()
                     await self.room.wait()
+                if self._rebalance():
+                    break
         except Exception as error:  # a worker that dies must end the batch, never vanish
-            self.failure = error
+            self._fail(error)
         finally:
             self.live_workers -= 1
-            if self.live_workers == 0 or self.failure is not None:
+            if self.live_workers == 0:
                 self.ready.set()
+                self.finished.set()
+
+    def _fail(self, error: BaseException) -> None:
+        self.failure = error
+        self.ready.set()
+        self.finished.set()
 
     async def _attempt(self, worker: int, index: int, params: P) -> BatchResult[R]:
         key: str = getattr(params, self._spec.key_name)
@@ -301,11 +342,11 @@ class _Batch(Generic[P, R]):
         try:
             self._on_result(result)
         except Exception as error:
-            self.failure = error
-            self.ready.set()
+            self._fail(error)
 
-    async def stop(self, workers: list[asyncio.Task[None]]) -> None:
+    async def stop(self) -> None:
         """Cancel the workers (the batch was cancelled, abandoned or failed) and report what was in flight."""
+        workers = list(self._workers)
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)

@@ -170,6 +170,32 @@ def _segment(name: str, value: object) -> str:
     raise ValidationError([FieldError(name, problem)])
 
 
+_COMMON_FIELDS = """\
+:param options: :class:`~fragment.RequestOptions` for this request only.
+{checked}:raises APIStatusError: an error answer (the subclass by status), after retries.
+:raises APIConnectionError: no answer, after retries.
+"""
+_CHECKED = ":raises ValidationError: an argument is invalid; nothing was sent.\n"
+
+
+def _with_common_fields(doc: str, *, checked: bool) -> str:
+    """The declared docstring, with the parameter and errors every operation shares written once, here."""
+    lines = doc.rstrip().splitlines()
+    indent = next((line[: len(line) - len(line.lstrip())] for line in lines[1:] if line.strip()), "")
+    checked = checked and ":raises ValidationError:" not in doc
+    common = _COMMON_FIELDS.format(checked=_CHECKED if checked else "").splitlines()
+    at = next((i for i, line in enumerate(lines) if line.strip().startswith(".. version")), len(lines))
+    while at > 1 and not lines[at - 1].strip():
+        at -= 1
+    added = [indent + line for line in common]
+    if not any(line.strip().startswith(":") for line in lines[:at]):
+        added.insert(0, "")
+    rest = lines[at:]
+    while rest and not rest[0].strip():
+        rest = rest[1:]
+    return "\n".join([*lines[:at], *added, *([""] if rest else []), *rest]) + "\n"
+
+
 def _snake_case(class_name: str) -> str:
     """``ExternalAccounts`` -> ``external_accounts``: the attribute users reach the resource by."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
@@ -213,7 +239,7 @@ class Endpoint(Generic[P, R]):
     ) -> None:
         self.__name__ = signature_only.__name__
         self.__qualname__ = signature_only.__qualname__
-        self.__doc__ = signature_only.__doc__
+        self.__doc__ = _with_common_fields(signature_only.__doc__ or "", checked=bool(body or query or path.count("{")))
         resource = _snake_case(signature_only.__qualname__.split(".")[0])
         self.operation = Operation(
             f"{resource}.{signature_only.__name__}", method, path, response, body, query, version_guarded

@@ -5,52 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Unpack
 
+from .. import _operation as declare
+from .. import types
 from .._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
-from .._operation import (
-    Async,
-    AsyncRaw,
-    BlockingRaw,
-    CreateMany,
-    CreateManyIter,
-    ModeT,
-    RawView,
-    RequestOptions,
-    Resource,
-    composite,
-    operation,
-)
-from ..types import (
-    InvoiceCreateParams,
-    InvoiceCreateResponse,
-    InvoiceListHistoryResponse,
-    InvoiceListResponse,
-    InvoiceRetrieveResponse,
-    InvoiceUpdateParams,
-    InvoiceUpdateResponse,
-    LineItem,
-    LineItemsUpdate,
-)
 from ..types.invoice_retrieve_response import Data as InvoiceWithBalances
 
 __all__ = ["Invoices"]
 
 
-class Invoices(Resource[ModeT]):
+class Invoices(declare.Resource[declare.ModeT]):
     """Invoice operations (``client.invoices``).
 
     .. versionadded:: 0.1.0
     """
 
-    with_raw_response: RawView[Invoices[AsyncRaw], Invoices[BlockingRaw]] = RawView()
-    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
+    with_raw_response: declare.RawView[Invoices[declare.AsyncRaw], Invoices[declare.BlockingRaw]] = declare.RawView()
 
-    @operation("POST", "/invoices", body=InvoiceCreateParams, response=InvoiceCreateResponse)
+    @declare.operation("POST", "/invoices", body=types.InvoiceCreateParams, response=types.InvoiceCreateResponse)
     def create(
         self,
         *,
         invoice_id: str,
-        line_items: Iterable[LineItem | Mapping[str, Any]],
-        **options: Unpack[RequestOptions],
+        line_items: Iterable[types.LineItem | Mapping[str, Any]],
+        **options: Unpack[declare.RequestOptions],
     ) -> None:
         """Create an invoice, or return the stored one if this exact invoice already exists.
 
@@ -62,20 +39,17 @@ class Invoices(Resource[ModeT]):
         client retries connection errors, timeouts, 408, 409, 429 and 5xx answers.
 
         :param invoice_id: your system's canonical ID for the invoice.
-        :param options: :class:`~fragment.RequestOptions` for this request only.
         :raises ValidationError: the invoice is invalid; nothing was sent.
         :raises ConflictError: another invoice with this ``invoice_id`` exists.
-        :raises APIStatusError: any other error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.1.0
         """
 
-    create_many = CreateMany(create, InvoiceCreateParams, key="invoice_id")
-    create_many_iter = CreateManyIter(create, InvoiceCreateParams, key="invoice_id")
+    create_many = declare.CreateMany(create, types.InvoiceCreateParams, key="invoice_id")
+    create_many_iter = declare.CreateManyIter(create, types.InvoiceCreateParams, key="invoice_id")
 
-    @operation("GET", "/invoices/{id}", response=InvoiceRetrieveResponse)
-    def retrieve(self, id: str, /, **options: Unpack[RequestOptions]) -> None:
+    @declare.operation("GET", "/invoices/{id}", response=types.InvoiceRetrieveResponse)
+    def retrieve(self, id: str, /, **options: Unpack[declare.RequestOptions]) -> None:
         """Get an invoice by ID, with its balances per currency and per user.
 
         :param id: the invoice's ID (its ``invoice_id``).
@@ -84,15 +58,21 @@ class Invoices(Resource[ModeT]):
         .. versionadded:: 0.2.0
         """
 
-    @operation("POST", "/invoices/{id}", body=InvoiceUpdateParams, response=InvoiceUpdateResponse, version_guarded=True)
+    @declare.operation(
+        "POST",
+        "/invoices/{id}",
+        body=types.InvoiceUpdateParams,
+        response=types.InvoiceUpdateResponse,
+        version_guarded=True,
+    )
     def update(
         self,
         id: str,
         /,
         *,
-        line_items_update: Iterable[LineItemsUpdate | Mapping[str, Any]],
+        line_items_update: Iterable[types.LineItemsUpdate | Mapping[str, Any]],
         version: int,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[declare.RequestOptions],
     ) -> None:
         """Apply line item operations (add, update the amount, delete) to an invoice.
 
@@ -105,59 +85,59 @@ class Invoices(Resource[ModeT]):
             ``{"op": "update", "id": ..., "amount": ...}`` or ``{"op": "delete", "id": ...}``
             (or :class:`~fragment.types.LineItemAddOp` and its siblings).
         :param version: the invoice's ``version`` as last read.
-        :raises ValidationError: an operation is invalid; nothing was sent.
+        :raises ValidationError: an declare.operation is invalid; nothing was sent.
         :raises ConflictError: ``version`` is stale.
 
         .. versionadded:: 0.2.0
         """
 
-    @operation("GET", "/invoices", response=InvoiceListResponse)
-    def list(self, **options: Unpack[RequestOptions]) -> None:
+    @declare.operation("GET", "/invoices", response=types.InvoiceListResponse)
+    def list(self, **options: Unpack[declare.RequestOptions]) -> None:
         """List every invoice of the workspace (the API does not paginate).
 
         .. versionadded:: 0.2.0
         """
 
-    @operation("GET", "/invoices/{id}/history", response=InvoiceListHistoryResponse)
-    def list_history(self, id: str, /, **options: Unpack[RequestOptions]) -> None:
+    @declare.operation("GET", "/invoices/{id}/history", response=types.InvoiceListHistoryResponse)
+    def list_history(self, id: str, /, **options: Unpack[declare.RequestOptions]) -> None:
         """List an invoice's versions, oldest first, each with the cumulative diff since the first.
 
         .. versionadded:: 0.2.0
         """
 
-    @composite
+    @declare.composite
     async def modify(
         self,
         id: str,
         /,
-        change: Callable[[InvoiceWithBalances], Iterable[LineItemsUpdate | Mapping[str, Any]]],
+        change: Callable[[InvoiceWithBalances], Iterable[types.LineItemsUpdate | Mapping[str, Any]]],
         *,
         max_attempts: int = DEFAULT_MODIFY_ATTEMPTS,
-        **options: Unpack[RequestOptions],
-    ) -> InvoiceUpdateResponse:
+        **options: Unpack[declare.RequestOptions],
+    ) -> types.InvoiceUpdateResponse:
         """Read an invoice, compute line item operations from it, and write them at its version.
 
         ``change(invoice)`` gets the invoice as just retrieved and returns the operations
         for :meth:`update`. If another writer changes the invoice in between (a version
         conflict), the invoice is read again and ``change`` called again on the new state,
         up to ``max_attempts`` reads in all; so no concurrent update is lost. ``change`` may
-        run several times: it should only compute, not act. If it returns no operation,
+        run several times: it should only compute, not act. If it returns no declare.operation,
         nothing is sent and the invoice as read is returned.
 
         :raises ConflictError: still conflicting after ``max_attempts`` reads.
 
         .. versionadded:: 0.2.0
         """
-        invoices = Invoices[Async](self._client)
+        invoices = Invoices[declare.Async](self._client)
 
         async def read() -> InvoiceWithBalances:
             return (await invoices.retrieve(id, **options)).data
 
-        async def write(current: InvoiceWithBalances, operations: list[Any]) -> InvoiceUpdateResponse:
+        async def write(current: InvoiceWithBalances, operations: list[Any]) -> types.InvoiceUpdateResponse:
             version = int(current.version)  # the official model types it as float; the API counts in ints
             return await invoices.update(id, line_items_update=operations, version=version, **options)
 
-        def unchanged(current: InvoiceWithBalances) -> InvoiceUpdateResponse:
-            return InvoiceUpdateResponse(data=current)
+        def unchanged(current: InvoiceWithBalances) -> types.InvoiceUpdateResponse:
+            return types.InvoiceUpdateResponse(data=current)
 
         return await read_modify_write(read, change, write, unchanged, max_attempts=max_attempts)

@@ -5,46 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Unpack
 
-from .._operation import (
-    AsyncRaw,
-    BlockingRaw,
-    CreateMany,
-    CreateManyIter,
-    ModeT,
-    RawView,
-    RequestOptions,
-    Resource,
-    operation,
-)
-from ..types import (
-    ProductCreateParams,
-    ProductCreateResponse,
-    ProductListResponse,
-    ProductRetrieveResponse,
-    RoleRef,
-)
+from .. import _operation as declare
+from .. import types
 
 __all__ = ["Products"]
 
 
-class Products(Resource[ModeT]):
+class Products(declare.Resource[declare.ModeT]):
     """Product operations (``client.products``): the catalog items line items refer to.
 
     .. versionadded:: 0.2.0
     """
 
-    with_raw_response: RawView[Products[AsyncRaw], Products[BlockingRaw]] = RawView()
-    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
+    with_raw_response: declare.RawView[Products[declare.AsyncRaw], Products[declare.BlockingRaw]] = declare.RawView()
 
-    @operation("POST", "/products", body=ProductCreateParams, response=ProductCreateResponse)
+    @declare.operation("POST", "/products", body=types.ProductCreateParams, response=types.ProductCreateResponse)
     def create(
         self,
         *,
         code: str,
         description: str,
-        paid_by_roles: Iterable[RoleRef | Mapping[str, Any]] | None = None,
-        paid_to_roles: Iterable[RoleRef | Mapping[str, Any]] | None = None,
-        **options: Unpack[RequestOptions],
+        paid_by_roles: Iterable[types.RoleRef | Mapping[str, Any]] | None = None,
+        paid_to_roles: Iterable[types.RoleRef | Mapping[str, Any]] | None = None,
+        **options: Unpack[declare.RequestOptions],
     ) -> None:
         """Create a product.
 
@@ -56,40 +39,31 @@ class Products(Resource[ModeT]):
         :param description: what the product is.
         :param paid_by_roles: the roles that pay for the product.
         :param paid_to_roles: the roles that are paid for the product.
-        :param options: :class:`~fragment.RequestOptions` for this request only.
         :raises ValidationError: a field is invalid (or no role is given); nothing was sent.
         :raises ConflictError: a product with this code exists.
         :raises BadRequestError: the API refused it, for example a role that does not exist.
-        :raises APIStatusError: any other error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """
 
-    create_many = CreateMany(create, ProductCreateParams, key="code")
-    create_many_iter = CreateManyIter(create, ProductCreateParams, key="code")
+    create_many = declare.CreateMany(create, types.ProductCreateParams, key="code")
+    create_many_iter = declare.CreateManyIter(create, types.ProductCreateParams, key="code")
 
-    @operation("GET", "/products/{code}", response=ProductRetrieveResponse)
-    def retrieve(self, code: str, /, **options: Unpack[RequestOptions]) -> None:
+    @declare.operation("GET", "/products/{code}", response=types.ProductRetrieveResponse)
+    def retrieve(self, code: str, /, **options: Unpack[declare.RequestOptions]) -> None:
         """Get a product by its code (not its ID).
 
         :param code: the product's code.
-        :param options: :class:`~fragment.RequestOptions` for this request only.
         :raises ValidationError: ``code`` is empty or not a string; nothing was sent.
         :raises NotFoundError: no product has this code.
-        :raises APIStatusError: any other error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """
 
-    @operation("GET", "/products", response=ProductListResponse)
-    def list(self, **options: Unpack[RequestOptions]) -> None:
+    @declare.operation("GET", "/products", response=types.ProductListResponse)
+    def list(self, **options: Unpack[declare.RequestOptions]) -> None:
         """List every product of the workspace (the API does not paginate).
 
-        :param options: :class:`~fragment.RequestOptions` for this request only.
-        :raises APIStatusError: an error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """

@@ -6,58 +6,38 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Unpack
 
+from .. import _operation as declare
+from .. import types
 from .._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
-from .._operation import (
-    Async,
-    AsyncRaw,
-    BlockingRaw,
-    CreateMany,
-    CreateManyIter,
-    ModeT,
-    RawView,
-    RequestOptions,
-    Resource,
-    composite,
-    operation,
-)
-from ..types import (
-    AllocationUpdate,
-    CurrencyCode,
-    ReconciliationStatus,
-    TransactionCreateAllocationsParams,
-    TransactionCreateAllocationsResponse,
-    TransactionCreateParams,
-    TransactionCreateResponse,
-    TransactionListParams,
-    TransactionListResponse,
-    TransactionRetrieveResponse,
-)
 from ..types.transaction import Transaction
 from ..types.transaction_create_params import Account, Allocation
 
 __all__ = ["Transactions"]
 
 
-class Transactions(Resource[ModeT]):
+class Transactions(declare.Resource[declare.ModeT]):
     """Transaction operations (``client.transactions``): money that moved, and how it pays invoices.
 
     .. versionadded:: 0.2.0
     """
 
-    with_raw_response: RawView[Transactions[AsyncRaw], Transactions[BlockingRaw]] = RawView()
-    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
+    with_raw_response: declare.RawView[Transactions[declare.AsyncRaw], Transactions[declare.BlockingRaw]] = (
+        declare.RawView()
+    )
 
-    @operation("POST", "/transactions", body=TransactionCreateParams, response=TransactionCreateResponse)
+    @declare.operation(
+        "POST", "/transactions", body=types.TransactionCreateParams, response=types.TransactionCreateResponse
+    )
     def create(
         self,
         *,
         account: Account | Mapping[str, Any],
         allocations: Iterable[Allocation | Mapping[str, Any]],
         amount: str | int,
-        currency: CurrencyCode,
+        currency: types.CurrencyCode,
         external_id: str,
         posted: datetime | str,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[declare.RequestOptions],
     ) -> None:
         """Record (sync) a transaction, optionally allocating it to invoices.
 
@@ -74,40 +54,36 @@ class Transactions(Resource[ModeT]):
         :param external_id: your system's ID for the transaction.
         :param posted: when the money moved: a timezone-aware datetime (sent as its
             ``isoformat()``) or an ISO-8601 string with an offset or ``Z`` (sent as written).
-        :param options: :class:`~fragment.RequestOptions` for this request only.
         :raises ValidationError: a field is invalid (a naive ``posted``, an empty ``account``,
             ...); nothing was sent.
         :raises BadRequestError: the API refused it, for example an unknown account or invoice.
-        :raises APIStatusError: any other error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """
 
-    create_many = CreateMany(create, TransactionCreateParams, key="external_id")
-    create_many_iter = CreateManyIter(create, TransactionCreateParams, key="external_id")
+    create_many = declare.CreateMany(create, types.TransactionCreateParams, key="external_id")
+    create_many_iter = declare.CreateManyIter(create, types.TransactionCreateParams, key="external_id")
 
-    @operation("GET", "/transactions/{id}", response=TransactionRetrieveResponse)
-    def retrieve(self, id: str, /, **options: Unpack[RequestOptions]) -> None:
+    @declare.operation("GET", "/transactions/{id}", response=types.TransactionRetrieveResponse)
+    def retrieve(self, id: str, /, **options: Unpack[declare.RequestOptions]) -> None:
         """Get a transaction by ID.
 
         :param id: the transaction's ID.
-        :param options: :class:`~fragment.RequestOptions` for this request only.
         :raises ValidationError: ``id`` is empty or not a string; nothing was sent.
         :raises NotFoundError: no transaction has this ID.
-        :raises APIStatusError: any other error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """
 
-    @operation("GET", "/transactions", query=TransactionListParams, response=TransactionListResponse)
+    @declare.operation(
+        "GET", "/transactions", query=types.TransactionListParams, response=types.TransactionListResponse
+    )
     def list(
         self,
         *,
         account: str | None = None,
-        reconciliation_status: ReconciliationStatus | None = None,
-        **options: Unpack[RequestOptions],
+        reconciliation_status: types.ReconciliationStatus | None = None,
+        **options: Unpack[declare.RequestOptions],
     ) -> None:
         """List the workspace's transactions, optionally filtered (the API does not paginate).
 
@@ -115,19 +91,16 @@ class Transactions(Resource[ModeT]):
             an account that does not exist gives an empty list.
         :param reconciliation_status: ``"reconciled"`` (nothing left to allocate) or
             ``"unreconciled"``; None for both.
-        :param options: :class:`~fragment.RequestOptions` for this request only.
         :raises ValidationError: a filter is invalid; nothing was sent.
-        :raises APIStatusError: an error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """
 
-    @operation(
+    @declare.operation(
         "POST",
         "/transactions/{id}/allocations",
-        body=TransactionCreateAllocationsParams,
-        response=TransactionCreateAllocationsResponse,
+        body=types.TransactionCreateAllocationsParams,
+        response=types.TransactionCreateAllocationsResponse,
         version_guarded=True,
     )
     def create_allocations(
@@ -135,9 +108,9 @@ class Transactions(Resource[ModeT]):
         id: str,
         /,
         *,
-        allocation_updates: Iterable[AllocationUpdate | Mapping[str, Any]],
+        allocation_updates: Iterable[types.AllocationUpdate | Mapping[str, Any]],
         version: int,
-        **options: Unpack[RequestOptions],
+        **options: Unpack[declare.RequestOptions],
     ) -> None:
         """Add and delete allocations of a transaction.
 
@@ -152,50 +125,47 @@ class Transactions(Resource[ModeT]):
             and :class:`~fragment.types.AllocationDeleteOp`); at least one. An allocation's
             ID is :attr:`fragment.types.transaction.Allocation.id`.
         :param version: the transaction's ``version`` as last read.
-        :param options: :class:`~fragment.RequestOptions` for this request only.
-        :raises ValidationError: an operation is invalid; nothing was sent.
+        :raises ValidationError: an declare.operation is invalid; nothing was sent.
         :raises ConflictError: ``version`` is stale.
         :raises NotFoundError: no transaction has this ID.
-        :raises APIStatusError: any other error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """
 
-    @composite
+    @declare.composite
     async def modify_allocations(
         self,
         id: str,
         /,
-        change: Callable[[Transaction], Iterable[AllocationUpdate | Mapping[str, Any]]],
+        change: Callable[[Transaction], Iterable[types.AllocationUpdate | Mapping[str, Any]]],
         *,
         max_attempts: int = DEFAULT_MODIFY_ATTEMPTS,
-        **options: Unpack[RequestOptions],
-    ) -> TransactionCreateAllocationsResponse:
+        **options: Unpack[declare.RequestOptions],
+    ) -> types.TransactionCreateAllocationsResponse:
         """Read a transaction, compute allocation operations from it, and write them at its version.
 
         ``change(transaction)`` gets the transaction as just retrieved and returns the
         operations for :meth:`create_allocations`. On a version conflict (another writer came
         first) the transaction is read again and ``change`` called again on the new state, up
         to ``max_attempts`` reads in all; so no concurrent allocation is lost. ``change`` may
-        run several times: it should only compute. If it returns no operation, nothing is sent
+        run several times: it should only compute. If it returns no declare.operation, nothing is sent
         and the transaction as read is returned.
 
         :raises ConflictError: still conflicting after ``max_attempts`` reads.
 
         .. versionadded:: 0.2.0
         """
-        transactions = Transactions[Async](self._client)
+        transactions = Transactions[declare.Async](self._client)
 
         async def read() -> Transaction:
             return (await transactions.retrieve(id, **options)).data
 
-        async def write(current: Transaction, operations: list[Any]) -> TransactionCreateAllocationsResponse:
+        async def write(current: Transaction, operations: list[Any]) -> types.TransactionCreateAllocationsResponse:
             return await transactions.create_allocations(
                 id, allocation_updates=operations, version=current.version, **options
             )
 
-        def unchanged(current: Transaction) -> TransactionCreateAllocationsResponse:
-            return TransactionCreateAllocationsResponse(data=current)
+        def unchanged(current: Transaction) -> types.TransactionCreateAllocationsResponse:
+            return types.TransactionCreateAllocationsResponse(data=current)
 
         return await read_modify_write(read, change, write, unchanged, max_attempts=max_attempts)

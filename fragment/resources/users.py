@@ -4,57 +4,40 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .._operation import (
-    AsyncRaw,
-    BlockingRaw,
-    CreateMany,
-    CreateManyIter,
-    ModeT,
-    RawView,
-    RequestOptions,
-    Resource,
-    operation,
-)
-from ..types import UserCreateParams, UserCreateResponse, UserListResponse
+from .. import _operation as declare
+from .. import types
 
 __all__ = ["Users"]
 
 
-class Users(Resource[ModeT]):
+class Users(declare.Resource[declare.ModeT]):
     """User operations (``client.users``): the parties of invoices and allocations.
 
     .. versionadded:: 0.2.0
     """
 
-    with_raw_response: RawView[Users[AsyncRaw], Users[BlockingRaw]] = RawView()
-    """The same operations, returning a :class:`~fragment.RawResponse` (status, headers, timing)."""
+    with_raw_response: declare.RawView[Users[declare.AsyncRaw], Users[declare.BlockingRaw]] = declare.RawView()
 
-    @operation("POST", "/users", body=UserCreateParams, response=UserCreateResponse)
-    def create(self, *, external_id: str, role: str, **options: Unpack[RequestOptions]) -> None:
+    @declare.operation("POST", "/users", body=types.UserCreateParams, response=types.UserCreateResponse)
+    def create(self, *, external_id: str, role: str, **options: Unpack[declare.RequestOptions]) -> None:
         """Create a user.
 
         :param external_id: your system's ID for the user; line items name users by it.
         :param role: the name of an existing role.
-        :param options: :class:`~fragment.RequestOptions` for this request only.
         :raises ValidationError: a field is empty or not a string; nothing was sent.
         :raises ConflictError: a user with this external ID exists.
         :raises BadRequestError: the API refused it, for example a role that does not exist.
-        :raises APIStatusError: any other error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """
 
-    create_many = CreateMany(create, UserCreateParams, key="external_id")
-    create_many_iter = CreateManyIter(create, UserCreateParams, key="external_id")
+    create_many = declare.CreateMany(create, types.UserCreateParams, key="external_id")
+    create_many_iter = declare.CreateManyIter(create, types.UserCreateParams, key="external_id")
 
-    @operation("GET", "/users", response=UserListResponse)
-    def list(self, **options: Unpack[RequestOptions]) -> None:
+    @declare.operation("GET", "/users", response=types.UserListResponse)
+    def list(self, **options: Unpack[declare.RequestOptions]) -> None:
         """List every user of the workspace.
 
-        :param options: :class:`~fragment.RequestOptions` for this request only.
-        :raises APIStatusError: an error answer, after retries.
-        :raises APIConnectionError: no answer, after retries.
 
         .. versionadded:: 0.2.0
         """
