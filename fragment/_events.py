@@ -13,14 +13,14 @@ from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["Hook", "Hooks", "RequestEvent", "ResponseEvent", "RetryEvent"]
+__all__ = ["CallEvent", "Hook", "Hooks", "RequestEvent", "ResponseEvent", "RetryEvent"]
 
 E = TypeVar("E")
 
 
 @attrs.frozen
-class RequestEvent:
-    """An attempt is about to be sent.
+class CallEvent:
+    """What every event says: which call, which attempt.
 
     .. versionadded:: 0.2.0
     """
@@ -36,22 +36,26 @@ class RequestEvent:
     """The URL's path, percent-encoded, without the query."""
     attempt: int
     """0 for the first send of the call, then 1, 2, ... (a send after a token refresh counts)."""
+
+
+@attrs.frozen
+class RequestEvent(CallEvent):
+    """An attempt is about to be sent.
+
+    .. versionadded:: 0.2.0
+    """
+
     url: str
     """The URL without its query: scheme, host, port and path."""
 
 
 @attrs.frozen
-class ResponseEvent:
+class ResponseEvent(CallEvent):
     """An attempt ended: with an answer (``status``), or with none (``error``).
 
     .. versionadded:: 0.2.0
     """
 
-    operation: str
-    call: int
-    method: str
-    path: str
-    attempt: int
     status: int | None
     """The answer's HTTP status; None when there was no answer."""
     elapsed: float
@@ -63,18 +67,12 @@ class ResponseEvent:
 
 
 @attrs.frozen
-class RetryEvent:
-    """An attempt failed and the call will be sent again after ``delay`` seconds.
+class RetryEvent(CallEvent):
+    """An attempt failed and the call will be sent again after ``delay`` seconds (``attempt`` is the one that failed).
 
     .. versionadded:: 0.2.0
     """
 
-    operation: str
-    call: int
-    method: str
-    path: str
-    attempt: int
-    """The attempt that failed."""
     status: int | None
     """Its status, or None when it got no answer."""
     delay: float

@@ -349,7 +349,7 @@ class AsyncCreateMany(Protocol[ParamsT_contra, R]):
         items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
         /,
         *,
-        concurrency: int = ...,
+        concurrency: int | None = ...,
         on_result: Callable[[BatchResult[R]], object] | None = ...,
     ) -> Coroutine[Any, Any, list[BatchResult[R]]]: ...
 
@@ -362,7 +362,7 @@ class BlockingCreateMany(Protocol[ParamsT_contra, R]):
         items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
         /,
         *,
-        concurrency: int = ...,
+        concurrency: int | None = ...,
         on_result: Callable[[BatchResult[R]], object] | None = ...,
     ) -> list[BatchResult[R]]: ...
 
@@ -375,7 +375,7 @@ class AsyncCreateManyIter(Protocol[ParamsT_contra, R]):
         items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
         /,
         *,
-        concurrency: int = ...,
+        concurrency: int | None = ...,
         on_result: Callable[[BatchResult[R]], object] | None = ...,
     ) -> AsyncIterator[BatchResult[R]]: ...
 
@@ -388,12 +388,9 @@ class BlockingCreateManyIter(Protocol[ParamsT_contra, R]):
         items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
         /,
         *,
-        concurrency: int = ...,
+        concurrency: int | None = ...,
         on_result: Callable[[BatchResult[R]], object] | None = ...,
     ) -> Generator[BatchResult[R], None, None]: ...
-
-
-DEFAULT_CONCURRENCY = 16
 
 
 class _BatchDescriptor(Generic[ParamsT, R]):
@@ -430,7 +427,8 @@ class _BatchDescriptor(Generic[ParamsT, R]):
         async def send(params: ParamsT, pacer: Pacer) -> R:
             return await client._send(operation, operation.path, params, {}, pacer=pacer)
 
-        return BatchSpec(prepare, self._key, send)
+        # A transport without ``widen`` (a custom one) keeps the pool it has.
+        return BatchSpec(prepare, self._key, send, widen=getattr(client._shared.transport, "widen", None))
 
 
 class CreateMany(_BatchDescriptor[ParamsT, R]):
@@ -457,9 +455,9 @@ class CreateMany(_BatchDescriptor[ParamsT, R]):
         client, runner, spec = instance._client, instance._runner, self._spec(instance._client)
 
         async def create_many(
-            items: Any, /, *, concurrency: int = DEFAULT_CONCURRENCY, on_result: Any = None
+            items: Any, /, *, concurrency: int | None = None, on_result: Any = None
         ) -> list[BatchResult[R]]:
-            check_concurrency(concurrency, client.max_connections)
+            check_concurrency(concurrency)
             return await collect_batch(
                 items, spec, concurrency=concurrency, on_result=on_result, sleep=client._shared.sleep
             )
@@ -478,25 +476,32 @@ class CreateManyIter(_BatchDescriptor[ParamsT, R]):
 
     _DOC = """Create many {resource} concurrently, yielding each result as it completes.
 
-        At most ``concurrency`` requests are in flight, and an item is taken from the input
-        only when a slot is free. Guarantees:
+        The batch finds by itself how many requests to have in flight and how fast to send:
+        it grows while the API keeps up, and backs off when it answers 429 or slower; several
+        batches sharing one rate limit settle on fair shares of it. An item is taken from the
+        input only when a request slot is free, and the client's connection pool grows with
+        the batch. Guarantees:
 
         * every input item yields exactly one :class:`~fragment.BatchResult`, or the batch
           raises; it stops at once, raising, on refused credentials or an unreachable host;
         * an invalid item fails alone with a :class:`~fragment.ValidationError` (not sent);
         * a second item with a ``{key}`` already seen in this batch is not sent; its error
           names the first item's index. Remembering the keys costs about 17 bytes each
-          (17 MB for a million items); everything else is bounded by ``concurrency``;
+          (17 MB for a million items); everything else is bounded by the concurrency;
         * creates are idempotent by ``{key}``, so retries are safe;
-        * a 429 anywhere pauses the whole batch for the server's ``retry-after`` and halves
-          its concurrency, which recovers step by step as requests succeed;
+        * a 429 anywhere pauses the whole batch for the server's ``retry-after``; a round trip
+          of answers with more than 5% of 429s paces the sends a little below the rate the
+          API accepted, which then climbs back (see :doc:`/performance`);
         * an exception raised by the input ends the batch with that exception once the
           requests in flight have finished and been reported;
         * cancelling stops new sends at once; requests in flight are cancelled and reported
           to ``on_result`` with :class:`asyncio.CancelledError` as their error.
 
-        :param concurrency: the most requests in flight; at most the client's ``max_connections``.
+        :param concurrency: the most requests in flight; None (the default) adapts, up to 512.
         :param on_result: called with each result as it is produced (for progress).
+
+        .. versionchanged:: 0.2.0 ``concurrency`` defaults to None: adaptive. A concurrency
+           above the client's ``max_connections`` widens its pool instead of being refused.
         """
 
     @overload
@@ -511,9 +516,9 @@ class CreateManyIter(_BatchDescriptor[ParamsT, R]):
         client, runner, spec = instance._client, instance._runner, self._spec(instance._client)
 
         def create_many_iter(
-            items: Any, /, *, concurrency: int = DEFAULT_CONCURRENCY, on_result: Any = None
+            items: Any, /, *, concurrency: int | None = None, on_result: Any = None
         ) -> AsyncIterator[BatchResult[R]]:
-            check_concurrency(concurrency, client.max_connections)
+            check_concurrency(concurrency)
             return run_batch(items, spec, concurrency=concurrency, on_result=on_result, sleep=client._shared.sleep)
 
         if runner is None:

@@ -96,6 +96,11 @@ class AiohttpTransport:
     the body and credentials elsewhere; a 3xx answer is returned as it is. A body larger than
     ``max_response_size`` bytes (after decompression) is refused while it is read.
 
+    ``max_connections`` requests go out at once, the others wait for a slot (that wait is
+    not part of their timeout); :meth:`widen` raises it, as a batch does when it grows. The
+    pool opens connections as they are needed, up to that many (a session you pass in keeps
+    its own connector's limit).
+
     A session belongs to the event loop it was created in: the transport opens one in the
     running loop on first use, opens a fresh one when that loop has closed (a second
     ``asyncio.run``), and refuses a call from another loop while the first one still runs.
@@ -125,8 +130,8 @@ class AiohttpTransport:
     async def send(self, request: Request) -> Response:
         """Send one request; no answer raises :class:`~fragment.APIConnectionError`."""
         state = self._state_for_running_loop()
-        # Our own semaphore, sized to the pool, queues requests before aiohttp sees them, so
-        # time spent waiting for a free connection never counts against a request's timeout.
+        # Our own semaphore is the pool's only limit: it queues requests before aiohttp sees
+        # them, so time spent waiting for a free connection never counts against a timeout.
         async with state.slots:
             problem = await self._attempt(state.session, request)
         if isinstance(problem, Response):
@@ -179,11 +184,28 @@ class AiohttpTransport:
         session = self._user_session
         owns = session is None
         if session is None:
-            connector = aiohttp.TCPConnector(limit=self.max_connections, ssl=self._ssl)
+            # Unlimited: the slots below are the limit, and they can be widened.
+            connector = aiohttp.TCPConnector(limit=0, ssl=self._ssl)
             session = aiohttp.ClientSession(
                 connector=connector, trust_env=self._trust_env, trace_configs=self._trace_configs or None
             )
         return _LoopState(loop, session, owns, asyncio.Semaphore(self.max_connections))
+
+    def widen(self, connections: int) -> None:
+        """Let at least ``connections`` requests go out at once from now on (never fewer than before).
+
+        A batch calls it as its concurrency grows, so nobody has to size ``max_connections``
+        for a batch.
+
+        .. versionadded:: 0.2.0
+        """
+        extra = connections - self.max_connections
+        if extra <= 0:
+            return
+        self.max_connections = connections
+        if self._state is not None:
+            for _ in range(extra):
+                self._state.slots.release()
 
     async def aclose(self) -> None:
         """Close the session this transport opened (a session passed in stays open)."""
