@@ -168,7 +168,8 @@ async def raw_responses_hooks_and_the_escape_hatch() -> None:
         assert_type(raw.parse(), InvoiceCreateResponse)
         assert_type(await client.with_raw_response.roles.list(), RawResponse[RoleListResponse])
         assert_type(await client.request("GET", "/roles", cast_to=RoleListResponse), RoleListResponse)
-        client.invoices.with_raw_response.modify  # type: ignore[arg-type]
+        no_raw = client.invoices.with_raw_response.modify  # type: ignore[arg-type]
+        print(no_raw)
     with Fragment() as blocking:
         assert_type(blocking.transactions.with_raw_response.list(), RawResponse[TransactionListResponse])
         assert_type(blocking.with_raw_response.users.list(), RawResponse[UserListResponse])
