@@ -1,5 +1,6 @@
 """Sphinx configuration: MyST Markdown pages and an API reference from the docstrings."""
 
+import builtins
 import collections.abc
 import importlib
 import inspect
@@ -7,7 +8,9 @@ import sys
 import typing
 from typing import Any
 
+import attrs
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
@@ -42,6 +45,7 @@ autodoc_type_aliases = {
     "LineItemType": "fragment.types.invoice_create_params.LineItemType",
     "AllocationType": "fragment.types.transaction.AllocationType",
     "ReconciliationStatus": "fragment.types.transaction_list_params.ReconciliationStatus",
+    "Hook": "fragment._events.Hook",
 }
 
 # Every reference must resolve (-n), but there is no network for intersphinx: references to
@@ -53,6 +57,7 @@ _EXTERNAL_MODULES = (
     "anyio",
     "asyncio",
     "attrs",
+    "builtins",
     "cattrs",
     "collections",
     "concurrent",
@@ -60,6 +65,7 @@ _EXTERNAL_MODULES = (
     "datetime",
     "logging",
     "multidict",
+    "opentelemetry",
     "os",
     "pathlib",
     "pytest",
@@ -80,6 +86,10 @@ nitpick_ignore = [
     ("py:class", "fragment._sync.R"),
     ("py:class", "fragment._sync.T"),
     ("py:class", "fragment._batch.R"),
+    ("py:class", "fragment._client.R"),
+    ("py:class", "fragment._raw.R"),
+    ("py:class", "R"),  # request()'s, in the signature the blocking client copies from the async one
+    ("py:obj", "fragment._events.E"),  # Hook's
 ]
 
 _logger = logging.getLogger(__name__)
@@ -104,19 +114,30 @@ def _resolve_reexport(app: Sphinx, env: BuildEnvironment, node: Any, contnode: n
         return None
     objects = env.get_domain("py").objects
     if "." not in target:
-        found = [name for name in objects if name.startswith("fragment.") and name.rpartition(".")[2] == target]
-        if len(found) != 1:
+        module = node.get("py:module") or ""
+        if module.startswith("fragment") and (found := _resolve_reexport_of(f"{module}.{target}", objects)):
+            return make_refnode(app.builder, node["refdoc"], found[1].docname, found[1].node_id, contnode, found[0])
+        named = [name for name in objects if name.startswith("fragment.") and name.rpartition(".")[2] == target]
+        if len(named) != 1:
             return None
-        return make_refnode(app.builder, node["refdoc"], objects[found[0]].docname, objects[found[0]].node_id, contnode)
+        return make_refnode(app.builder, node["refdoc"], objects[named[0]].docname, objects[named[0]].node_id, contnode)
     if not target.startswith("fragment."):
         return None
+    found = _resolve_reexport_of(target, objects)
+    if found is None:
+        return None
+    return make_refnode(app.builder, node["refdoc"], found[1].docname, found[1].node_id, contnode, found[0])
+
+
+def _resolve_reexport_of(target: str, objects: dict[str, Any]) -> tuple[str, Any] | None:
+    """The documented (name, entry) of the object that ``target`` imports, documented under another path."""
     wanted = _import(target)
     if wanted is None:
         return None
     name = target.rpartition(".")[2]
     for fullname, entry in objects.items():
         if fullname != target and fullname.rpartition(".")[2] == name and _import(fullname) is wanted:
-            return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, fullname)
+            return fullname, entry
     return None
 
 
@@ -147,12 +168,21 @@ class AutoResource(SphinxDirective):
         resource = _import(path)
         if not isinstance(resource, type):
             raise self.error(f"autoresource: {path} is not a class")
+        from fragment._operation import RawView
+
         lines = [f".. autoclass:: {path}()", ""]
         for name, member in vars(resource).items():
-            if name.startswith("_") or not _is_resource_method(member):
+            if name.startswith("_"):
                 continue
-            lines += [f"   .. py:method:: {name}{_signature_of(member, resource)}", ""]
-            lines += [f"      {line}" if line else "" for line in inspect.cleandoc(member.__doc__ or "").splitlines()]
+            if _is_resource_method(member):
+                lines += [f"   .. py:method:: {name}{_signature_of(member, resource)}", ""]
+                doc = inspect.cleandoc(member.__doc__ or "").splitlines()
+            elif isinstance(member, RawView):  # with_raw_response: its class's summary says what it is
+                lines += [f"   .. py:attribute:: {name}", ""]
+                doc = inspect.cleandoc(type(member).__doc__ or "").split("\n\n")[0].splitlines()
+            else:
+                continue
+            lines += [f"      {line}" if line else "" for line in doc]
             lines.append("")
         return self.parse_text_to_nodes("\n".join(lines))
 
@@ -166,32 +196,40 @@ def _is_resource_method(member: object) -> bool:
 def _signature_of(member: Any, resource: type) -> str:
     """The method's signature as an ``AsyncFragment`` caller sees it, its result awaited."""
     from fragment import _operation
-    from fragment._operation import CreateMany, CreateManyIter
+    from fragment._operation import AsyncCreateMany, AsyncCreateManyIter, Composite, CreateMany, Endpoint
 
-    bound = member.__get__(resource(None), resource)  # a resource without a client: never called
-    signature = inspect.signature(bound)
     namespace = dict(vars(sys.modules[resource.__module__]))
-    defaults: dict[str, Any] = {}
-    if isinstance(member, (CreateMany, CreateManyIter)):
-        # A batch's signature is its protocol's, generic over the create's params and response.
+    if isinstance(member, Endpoint):
+        # The declaration names its response only by __name__: use the class itself.
+        signature = member.signature.replace(return_annotation=member.operation.response)
+    elif isinstance(member, Composite):
+        signature = member.signature
+    else:
+        # A batch has its protocol's signature, generic over the create's params and response.
+        protocol = AsyncCreateMany if isinstance(member, CreateMany) else AsyncCreateManyIter
+        call = inspect.signature(protocol.__call__)
+        signature = call.replace(parameters=[*call.parameters.values()][1:])
         namespace = {**vars(_operation), "ParamsT_contra": member._params, "R": member._operation.response}
-        defaults = bound.__kwdefaults__ or {}
     namespace.update(_ALIAS_STAND_INS)
     parameters = [
-        parameter.replace(
-            annotation=_evaluate(parameter.annotation, namespace),
-            default=defaults.get(parameter.name, parameter.default),
-        )
+        parameter.replace(annotation=_evaluate(parameter.annotation, namespace), default=_shown(parameter.default))
         for parameter in signature.parameters.values()
     ]
     result = _awaited(_evaluate(signature.return_annotation, namespace))
-    return stringify_signature(signature.replace(parameters=parameters, return_annotation=result), unqualified_typehints=True)
+    return stringify_signature(
+        signature.replace(parameters=parameters, return_annotation=result), unqualified_typehints=True
+    )
+
+
+def _shown(default: Any) -> Any:
+    """A protocol writes its defaults as ``...``; the batches' are all None."""
+    return None if default is Ellipsis else default
 
 
 def _evaluate(annotation: Any, namespace: dict[str, Any]) -> Any:
     if not isinstance(annotation, str):
         return annotation
-    return eval(annotation, namespace)  # noqa: S307 - annotations of our own modules
+    return eval(annotation, namespace)  # our own modules' annotations, written as strings
 
 
 def _awaited(annotation: Any) -> Any:
@@ -210,10 +248,42 @@ def _stand_in(path: str) -> type:
 _ALIAS_STAND_INS = {name: _stand_in(path) for name, path in autodoc_type_aliases.items()}
 
 
+# --- signatures of models and functions --------------------------------------------------
+
+
+def _process_signature(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, args: str | None, result: str | None
+) -> tuple[str, str | None] | None:
+    """Evaluate a model's signature here: autodoc renders a field annotated with an alias in a
+    union (``currency: CurrencyCode | str``) as "TypeAliasForwardRef"."""
+    if not name.startswith("fragment.") or args is None or what not in ("class", "exception") or not attrs.has(obj):
+        return None
+    namespace: dict[str, Any] = {}  # an inherited field's annotation is written in its own class's module
+    for klass in reversed(obj.__mro__):
+        namespace.update(vars(sys.modules[klass.__module__]))
+    namespace.update(_ALIAS_STAND_INS)
+    init = inspect.signature(obj.__init__)
+    parameters = [
+        parameter.replace(annotation=_evaluate(parameter.annotation, namespace))
+        for parameter in [*init.parameters.values()][1:]
+    ]
+    signature = init.replace(parameters=parameters, return_annotation=inspect.Signature.empty)
+    return stringify_signature(signature, unqualified_typehints=True), result
+
+
+def _builtins_are_builtins(app: Sphinx, doctree: nodes.document) -> None:
+    """A bare ``type`` in an annotation (``cast_to: type[R]``) is the builtin, not one of the
+    models' fields named ``type``, which the Python domain's fuzzy search would find, ambiguously."""
+    for node in doctree.findall(addnodes.pending_xref):
+        target = node.get("reftarget", "")
+        if node.get("refdomain") == "py" and "." not in target and hasattr(builtins, target):
+            node["reftarget"] = f"builtins.{target}"
+
+
 # --- every public name is in the reference ------------------------------------------------
 
 
-_PUBLIC_MODULES = ("fragment", "fragment.types", "fragment.testing", "fragment.resources")
+_PUBLIC_MODULES = ("fragment", "fragment.types", "fragment.resources", "fragment.testing", "fragment.otel")
 
 
 def _check_public_names_documented(app: Sphinx, env: BuildEnvironment) -> None:
@@ -236,4 +306,6 @@ def _check_public_names_documented(app: Sphinx, env: BuildEnvironment) -> None:
 def setup(app: Sphinx) -> None:
     app.connect("missing-reference", _resolve_reexport)
     app.connect("env-check-consistency", _check_public_names_documented)
+    app.connect("autodoc-process-signature", _process_signature)
+    app.connect("doctree-read", _builtins_are_builtins)
     app.add_directive("autoresource", AutoResource)

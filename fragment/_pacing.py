@@ -120,6 +120,14 @@ class RateController:
         self._min_rtt_since = clock()
         self._srtt = 0.0
         self._round = _Round()
+        self._rounds = 0
+        self._accepted = 0.0  # successes per second in the last round
+        self._before = (0, 0)  # answers and 429s of the last round, unless a cut followed it
+        # The share of 429s in the rounds right after a cut: the batch then sends below what
+        # the API accepted, so those 429s are not caused by its speed (injected faults, a
+        # neighbour's burst), and an overload is judged above them.
+        self._background = 0.0
+        self._after_cut = _Tally()
 
     def try_acquire(self) -> float | None:
         """The fast path: a ticket when nothing holds the attempt back, without awaiting."""
@@ -203,41 +211,98 @@ class RateController:
         done = self._round
         answers = done.succeeded + done.throttled
         elapsed = now - done.started
-        if answers < _MIN_ROUND_ANSWERS or elapsed < max(self._srtt, _MIN_ROUND_SECONDS):
+        if elapsed < self._srtt:
+            return
+        # An overload is acted on after one round trip; anything else waits for a fuller round.
+        overloaded = self._overloaded(done)
+        if not overloaded and (
+            elapsed < _MIN_ROUND_SECONDS or (answers < _MIN_ROUND_ANSWERS and elapsed < _MAX_ROUND_SECONDS)
+        ):
             return
         self._round = _Round(now, busiest=self._active)
+        self._rounds += 1
         self._srtt = done.rtt_sum / answers
         self._note_min_rtt(done.min_rtt, now)
         accepted = done.succeeded / elapsed
-        if done.throttled > _OVERLOADED * answers:
-            self._cut_rate(accepted, now)
+        before, self._accepted = self._accepted, accepted
+        if done.throttled:
+            self._slow_start = False  # TCP's rule: slow start ends at the first sign of a limit
+        self._before = (answers, done.throttled)
+        if overloaded:
+            # The 429s' pauses make an overloaded round accept less than the API would; the
+            # round before it, sent just below the limit, tells the limit better.
+            self._cut_rate(max(accepted, before), answers / elapsed, now)
         else:
+            self._learn_background(done)
             if self.rate is not None:
                 self._climb_rate(accepted, now)
             self._steer_limit(done)
+
+    def _overloaded(self, done: _Round) -> bool:
+        """Whether the round's share of 429s (or that of the round and the one before it,
+        when few answers make each round see at most one) is well above the share of
+        429s the batch cannot avoid."""
+        if self._rounds == 0:
+            # The first round answers sends made all at once: its 429s measure the depth
+            # of the API's bucket, not its rate.
+            return False
+        threshold = _OVERLOADED + self._background
+        if self._after_cut.rounds_left:
+            # Just after a cut, only a heavy overload cuts again: a mild one is background.
+            threshold = max(threshold, 2 * _OVERLOADED)
+        answers, throttled = done.succeeded + done.throttled, done.throttled
+        if _too_many(throttled, answers, threshold):
+            return True
+        before_answers, before_throttled = self._before
+        return _too_many(throttled + before_throttled, answers + before_answers, threshold)
+
+    def _learn_background(self, done: _Round) -> None:
+        tally = self._after_cut
+        if tally.rounds_left == 0:
+            return
+        tally.rounds_left -= 1
+        tally.answers += done.succeeded + done.throttled
+        tally.throttled += done.throttled
+        if tally.rounds_left == 0:
+            self._background = min(tally.throttled / tally.answers, _MAX_BACKGROUND)
 
     def _note_min_rtt(self, rtt: float, now: float) -> None:
         if now - self._min_rtt_since > _MIN_RTT_PERIOD:
             self._min_rtt_before, self._min_rtt, self._min_rtt_since = self._min_rtt, math.inf, now
         self._min_rtt = min(self._min_rtt, rtt)
 
-    def _cut_rate(self, accepted: float, now: float) -> None:
+    def _cut_rate(self, accepted: float, sent: float, now: float) -> None:
         """Overloaded: send at a little less than the API accepted, and plan the climb back."""
-        accepted = max(accepted, _MIN_RATE)
+        # Never below half the rate sent (TCP's own decrease): a batch that finds the
+        # limit taken by others keeps a foothold from which to claim its share.
+        accepted = max(accepted, sent / 2 / _BETA, _MIN_RATE)
         # CUBIC's fast convergence: a batch whose share shrinks lets go of a little more.
         self._peak_rate = accepted if accepted >= self._peak_rate else accepted * (1 + _BETA) / 2
         self.rate = _BETA * accepted
-        self._climb_time = math.cbrt(max(self._peak_rate - self.rate, 0.0) / _CUBIC_C)
+        self._climb_time = math.cbrt(max(self._peak_rate - self.rate, 0.0) / self._cubic_scale())
         self._cut_at = now
         self._round.started = math.inf
+        self._after_cut = _Tally(rounds_left=_BACKGROUND_ROUNDS)
+        self._before = (0, 0)
         self._slow_start = False
         logger.info("rate limited: %.1f requests/s, %d in flight at most", self.rate, self.limit)
 
     def _climb_rate(self, accepted: float, now: float) -> None:
-        cubic = self._peak_rate + _CUBIC_C * (now - self._cut_at - self._climb_time) ** 3
-        # Never far ahead of what the batch actually sends (AWS's rule): a batch held back
+        cubic = self._peak_rate + self._cubic_scale() * (now - self._cut_at - self._climb_time) ** 3
+        # Never far ahead of what the API accepted (AWS's rule, tighter): a batch held back
         # by its input or its concurrency must not bank a rate it would then burst at.
-        self.rate = max(_MIN_RATE, min(cubic, 2 * accepted))
+        self.rate = max(_MIN_RATE, min(cubic, _AHEAD * accepted))
+
+    def _cubic_scale(self) -> float:
+        """CUBIC's C for this batch: growing with the square root of its peak rate.
+
+        A constant C (0.4, as TCP and the AWS SDKs have it) takes 5 s back to 500/s and
+        8 s to 2,000/s, and far longer to find a limit underestimated at a cut. With the
+        square root, the climb back takes 2 to 3 s from 50/s to 2,000/s, while a larger
+        batch still grows slower relative to its rate than a smaller one (any power below
+        one keeps that), so shares still converge.
+        """
+        return _CUBIC_C * math.sqrt(max(self._peak_rate, _MIN_RATE))
 
     def _steer_limit(self, done: _Round) -> None:
         lowest = min(self._min_rtt, self._min_rtt_before)
@@ -248,6 +313,22 @@ class RateController:
         elif done.busiest >= self.limit and self.limit < self.max_limit:
             step = self.limit if self._slow_start else max(1, math.isqrt(self.limit))
             self.limit = min(self.limit + step, self.max_limit)
+
+
+def _too_many(throttled: int, answers: int, share: float) -> bool:
+    """More than ``share`` of the answers were 429s, and more than one: one alone is noise."""
+    return throttled >= 2 and throttled > share * answers
+
+
+class _Tally:
+    """The answers of the rounds that follow a cut."""
+
+    __slots__ = ("answers", "rounds_left", "throttled")
+
+    def __init__(self, *, rounds_left: int = 0) -> None:
+        self.rounds_left = rounds_left
+        self.answers = 0
+        self.throttled = 0
 
 
 class _Round:
@@ -269,9 +350,13 @@ class _Round:
 _SLOW_START_LIMIT = 8
 _MIN_ROUND_ANSWERS = 16  # fewer make the share of 429s too noisy to act on
 _MIN_ROUND_SECONDS = 0.1  # on a fast link, a round trip holds too few answers to judge
+_MAX_ROUND_SECONDS = 1.0  # unless a round trip is longer: a slow batch is judged on fewer answers
 _OVERLOADED = 0.05  # share of 429s in a round above which the batch is too fast
+_BACKGROUND_ROUNDS = 2  # rounds after a cut that measure the 429s the batch cannot avoid
+_MAX_BACKGROUND = 0.05  # more than this is never taken for background
 _BETA = 0.9  # the rate after an overload, as a share of the rate the API accepted
-_CUBIC_C = 0.4  # requests/s per s³: CUBIC's and the AWS SDKs' scale of the climb
+_CUBIC_C = 0.14  # the climb's scale: C = 0.14 √peak requests/s per s³ (see _cubic_scale)
+_AHEAD = 1.1  # the most the rate may climb above the rate accepted in the last round
 _MIN_RATE = 0.5  # requests/s: the floor of a cut, so that a batch always gets through
 _RTT_TOLERANCE = 2.0  # the gradient limiter's: round trips up to twice the lowest are not queueing
 _MIN_RTT_PERIOD = 10.0  # seconds: the lowest round trip is forgotten after one to two of these

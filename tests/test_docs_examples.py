@@ -9,7 +9,7 @@ directory holding a copy of ``docs/examples/``. It passes when the script exits 
 So an example must be complete: its imports, its ``asyncio.run(...)``, its sample data.
 Use ``assert`` in an example only where the assertion teaches something.
 
-Two markers change that. Each is an HTML comment (invisible on GitHub and in the Sphinx
+Three markers change that. Each is an HTML comment (invisible on GitHub and in the Sphinx
 site) on the line just before the opening fence:
 
 ``<!-- pytest -->``
@@ -20,6 +20,10 @@ site) on the line just before the opening fence:
 ``<!-- no-run -->``
     The block is not run, nor collected as a test: for a signature or a fragment of a
     larger program that cannot run on its own. Keep these rare.
+``<!-- output -->``
+    Before a ```text block that comes right after a Python block: what that example
+    prints, exactly (trailing whitespace aside). A page that says "it prints" then says
+    what it does print.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 NO_RUN = "<!-- no-run -->"
 PYTEST = "<!-- pytest -->"
+OUTPUT = "<!-- output -->"
 # No -o options: the example runs with pytest's and its plugins' defaults, as it would for a user.
 PYTEST_ARGS = ("-m", "pytest", "-q", "-p", "no:cacheprovider")
 TIMEOUT = 120.0
@@ -57,6 +62,8 @@ class Example:
         self.code = code
         self.marker = marker
         """The line before the opening fence: :data:`NO_RUN`, :data:`PYTEST` or anything else."""
+        self.output: str | None = None
+        """What the example prints, when the page shows it in a block marked :data:`OUTPUT`."""
 
     @property
     def id(self) -> str:
@@ -67,6 +74,7 @@ def extract(path: Path) -> list[Example]:
     """The ```python blocks of a Markdown file, with the line number of their opening fence."""
     lines = path.read_text(encoding="utf-8").splitlines()
     examples: list[Example] = []
+    last_block: Example | None = None  # the Python example that was the previous block, if any
     index = 0
     while index < len(lines):
         match = _FENCE.match(lines[index])
@@ -81,9 +89,15 @@ def extract(path: Path) -> list[Example]:
             body.append(lines[index])
             index += 1
         index += 1  # the closing fence
+        previous = next((line.strip() for line in reversed(lines[:start]) if line.strip()), "")
         if info and info[0] in ("python", "py"):
-            previous = next((line.strip() for line in reversed(lines[:start]) if line.strip()), "")
-            examples.append(Example(path, start + 1, "\n".join(body) + "\n", marker=previous))
+            last_block = Example(path, start + 1, "\n".join(body) + "\n", marker=previous)
+            examples.append(last_block)
+            continue
+        if previous == OUTPUT:
+            assert last_block is not None, f"{path.name}:{start + 1}: {OUTPUT} must follow a Python block"
+            last_block.output = "\n".join(body)
+        last_block = None
     return examples
 
 
@@ -132,3 +146,9 @@ def test_example_runs(example: Example, fragment_emulator: Emulator, tmp_path: P
             f"--- stdout ---\n{completed.stdout}\n--- stderr ---\n{completed.stderr}",
             pytrace=False,
         )
+    if example.output is not None:
+        assert _lines(completed.stdout) == _lines(example.output), f"{example.id} printed something else"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip().splitlines()]
