@@ -152,10 +152,15 @@ def _error_summary(parsed: Any) -> str:
     return str(parsed)[:500]
 
 
+_MOST_PROBLEMS = 5
+
+
 def _describe_problem(exc: BaseException) -> str:
     if isinstance(exc, cattrs.BaseValidationError):
         notes = cattrs.transform_error(exc, path="body")
-        return "; ".join(notes)
+        # A list answer of the wrong shape has a problem per element: name the first few.
+        more = len(notes) - _MOST_PROBLEMS
+        return "; ".join(notes[:_MOST_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -249,7 +254,7 @@ _SUCCEED = Succeed()
 _REFRESH = RefreshToken()
 _STALE_VERSION_HINT = (
     " (the version sent is stale: another write changed it first; retrieve the latest version "
-    "and apply the change again, or use modify(), which does that for you)"
+    "and apply the change again, as invoices.modify() and transactions.modify_allocations() do for you)"
 )
 
 

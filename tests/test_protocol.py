@@ -470,3 +470,15 @@ def test_a_url_that_is_not_http_is_refused(url: str) -> None:
 
 def test_user_agent_names_the_package_and_its_version() -> None:
     assert USER_AGENT.startswith(f"fragment-python/{fragment.__version__} python/")
+
+
+def test_a_list_answer_of_the_wrong_shape_names_the_first_problems_and_counts_the_rest() -> None:
+    from fragment import APIResponseValidationError
+    from fragment.types import RoleListResponse
+
+    body = b'{"data": [' + b",".join(b'{"id": 1}' for _ in range(40)) + b"]}"
+
+    with pytest.raises(APIResponseValidationError) as caught:
+        decode_response(RoleListResponse, 200, body)
+
+    assert str(caught.value).endswith("more") and len(str(caught.value)) < 1000

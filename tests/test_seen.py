@@ -27,7 +27,7 @@ def test_every_key_of_a_large_batch_is_told_apart_across_many_resizes() -> None:
     assert repeats == list(range(len(keys)))
 
 
-def test_keys_cost_about_twenty_bytes_each_not_a_dicts_hundred() -> None:
+def test_keys_cost_under_thirty_bytes_each_not_a_dicts_hundred() -> None:
     keys = [f"invoice_{number:07d}" for number in range(100_000)]  # made before measuring
     tracemalloc.start()
     try:
