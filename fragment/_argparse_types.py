@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["MAX_SECONDS", "argument_type", "port", "positive_seconds", "whole_number"]
+__all__ = ["MAX_SECONDS", "argument_type", "port", "positive_seconds", "shard_spec", "whole_number"]
 
 T = TypeVar("T")
 
@@ -67,3 +67,15 @@ def positive_seconds(text: str) -> float:
 
 port = whole_number(0, 65535)
 """An argparse type: a TCP port number, 0 for any free one."""
+
+
+def shard_spec(text: str) -> tuple[int, int]:
+    """An argparse type: ``K/N``, shard K of N, K counted from 0 (a Kubernetes indexed Job's completion index)."""
+    index, slash, count = text.partition("/")
+    try:
+        shard, shards = int(index), int(count)
+    except ValueError:
+        shard = shards = -1
+    if not slash or shards < 1 or not 0 <= shard < shards:
+        raise argparse.ArgumentTypeError(f"expected K/N with N >= 1 and K from 0 to N-1 (such as 0/4), got {text!r}")
+    return shard, shards

@@ -687,3 +687,36 @@ def test_verbose_prints_one_line_per_attempt_and_per_retry(fragment_emulator: Em
     assert len([line for line in lines if "GET /roles ->" in line]) == 2  # two attempts
     assert len([line for line in lines if line.startswith("fragment: retrying GET /roles in")]) == 1
     assert fragment_emulator.client_secret not in result.stderr
+
+
+def test_shards_of_one_file_import_every_invoice_exactly_once(fragment_emulator: Emulator, tmp_path: Path) -> None:
+    shards = 3
+    runs = [
+        fragment(
+            *connection(fragment_emulator),
+            "invoices",
+            "import",
+            str(EXAMPLES / "invoices.jsonl"),
+            "--shard",
+            f"{index}/{shards}",
+            "--results",
+            str(tmp_path / f"shard-{index}.jsonl"),
+        )
+        for index in range(shards)
+    ]
+
+    assert [run.returncode for run in runs] == [0] * shards, [run.stderr for run in runs]
+    recorded = [
+        {line["invoice_id"] for line in results_of(tmp_path / f"shard-{index}.jsonl")} for index in range(shards)
+    ]
+    assert all(recorded) and set.union(*recorded) == {invoice["id"] for invoice in fragment_emulator.invoices()}
+    assert sum(map(len, recorded)) == EXAMPLE_INVOICES == len(fragment_emulator.invoices())  # no overlap
+    assert invoice_posts(fragment_emulator) == EXAMPLE_INVOICES  # each sent once, by one shard
+
+
+@pytest.mark.parametrize("spec", ["3/3", "-1/2", "1", "a/b", "0/0"])
+def test_a_shard_that_is_not_k_of_n_is_a_usage_error(spec: str) -> None:
+    run = fragment("--local", "invoices", "import", str(EXAMPLES / "invoices.jsonl"), f"--shard={spec}")
+
+    assert run.returncode == 2
+    assert "expected K/N" in run.stderr

@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from .._argparse_types import argument_type, positive_seconds, whole_number
+from .._argparse_types import argument_type, positive_seconds, shard_spec, whole_number
 from .._logging import LOG_LEVELS, logger, setup_logging
 from .._version import __version__
 from ..resources import RESOURCES
@@ -246,9 +246,16 @@ def _add_import(verbs: Any, kind: ImportKind) -> None:
     importer.add_argument(
         "--concurrency",
         type=whole_number(1, MAX_CONCURRENCY),
-        default=16,
+        default=None,
         metavar="N",
-        help="requests in flight (default: 16)",
+        help="the most requests in flight (default: found by the batch itself, from the API's answers)",
+    )
+    importer.add_argument(
+        "--shard",
+        type=shard_spec,
+        metavar="K/N",
+        help=f"take only the {noun.many} whose key hashes to shard K of N (K from 0): N machines, one file, "
+        "no overlap; each resumable on its own",
     )
     importer.set_defaults(run=_run_import, kind=kind)
 
@@ -271,6 +278,7 @@ def _run_import(args: argparse.Namespace) -> int:
         results=args.results,
         resume=args.resume,
         concurrency=args.concurrency,
+        shard=args.shard,
     )
     if args.dry_run:
         # Before any client exists: a dry run needs no credentials and never opens a connection.

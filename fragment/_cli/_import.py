@@ -28,6 +28,7 @@ import attrs
 from .._batch import BatchResult
 from .._client import AsyncFragment
 from .._errors import APIError, ValidationError
+from .._shard import shard
 from .._validation import validate
 from ._connect import ClientSettings, open_client
 from ._errors import UsageError, describe, stops_batch
@@ -49,7 +50,18 @@ class ImportOptions:
     """``csv`` or ``jsonl``; None to go by the file name's extension."""
     results: Path | None = None
     resume: bool = False
-    concurrency: int = 16
+    concurrency: int | None = None
+    """The most requests in flight; None lets the batch find it."""
+    shard: tuple[int, int] | None = None
+    """``(K, N)``: only the records whose key hashes to shard K of N."""
+
+    def records(self, stream: BinaryIO, format_: Format, kind: ImportKind) -> Iterator[SourceRecord]:
+        """The file's records, or with ``shard`` only this shard's (one without a key goes to shard 0)."""
+        records = read_records(stream, format_, key=kind.key, shape=kind.csv)
+        if self.shard is None:
+            return records
+        index, count = self.shard
+        return shard(records, index, count, key=_record_key)
 
     def file_format(self, kind: ImportKind) -> Format:
         """The input's format, from ``--format`` or the extension."""
@@ -75,15 +87,15 @@ async def import_file(kind: ImportKind, options: ImportOptions, settings: Client
     skip = _check_results(kind, options, err)  # before anything is opened for writing
     with _open_source(options.source) as stream:
         async with (
-            open_client(settings, concurrency=options.concurrency, err=err) as client,
+            open_client(settings, concurrency=options.concurrency or 1, err=err) as client,
             _open_results(kind, options) as results,
         ):
             # Made once the client is up, so that --local's note is not printed across the bar.
-            progress = make_progress(err, _count(options.source, format_, kind.key), noun=kind.noun)
+            total = None if options.shard else _count(options.source, format_, kind.key)  # a shard's share is unknown
+            progress = make_progress(err, total, noun=kind.noun)
             preparer = kind.local_preparer() if settings.local and kind.local_preparer else None
             run = _Run(kind, options.source, progress, results, skip, preparer)
-            records = read_records(stream, format_, key=kind.key, shape=kind.csv)
-            sending = run.send(client, records, options.concurrency)
+            sending = run.send(client, options.records(stream, format_, kind), options.concurrency)
             await _summarized(sending, run, err, resumable=results is not None)
     return 1 if progress.counts.failed or run.stopped else 0
 
@@ -106,13 +118,17 @@ async def _summarized(work: Awaitable[None], run: _Run, err: TextIO, *, resumabl
         print(summary + ending, file=err, flush=True)
 
 
+def _record_key(record: SourceRecord) -> str:
+    return record.key or ""  # keyless records go to shard 0, which reports them
+
+
 def check_file(kind: ImportKind, options: ImportOptions, *, check_currency_codes: bool, err: TextIO) -> int:
     """``--dry-run``: validate every record and report every problem; send nothing."""
     valid = invalid = 0
     format_ = options.file_format(kind)
     with _open_source(options.source) as stream:
         try:
-            for record in read_records(stream, format_, key=kind.key, shape=kind.csv):
+            for record in options.records(stream, format_, kind):
                 problems = record.problems or _validation_problems(kind, record, check_currency_codes)
                 for problem in problems:
                     print(f"{options.source}:{problem.line}: {problem}", file=err)
@@ -164,7 +180,7 @@ class _Run:
         self.stopped = False
         """True when the import ended early: the file became unreadable, or a batch-wide error."""
 
-    async def send(self, client: AsyncFragment, records: Iterator[SourceRecord], concurrency: int) -> None:
+    async def send(self, client: AsyncFragment, records: Iterator[SourceRecord], concurrency: int | None) -> None:
         """Create the records, recording each outcome, until the input ends or the import must stop."""
         create_many_iter = getattr(client, self.kind.resource).create_many_iter
         ticker = asyncio.create_task(self._tick())
