@@ -203,3 +203,21 @@ def test_the_command_stops_cleanly_on_sigterm(command: subprocess.Popen[bytes]) 
     command.send_signal(signal.SIGTERM)
 
     assert command.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize(("text", "expected"), [("50", (0.05, 0.0)), ("50~10", (0.05, 0.01)), ("0", (0.0, 0.0))])
+def test_latency_is_read_in_milliseconds_with_an_optional_jitter(text: str, expected: tuple[float, float]) -> None:
+    from fragment.testing._command import build_parser
+
+    assert build_parser().parse_args(["--latency", text]).latency == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["-5", "10~20", "fast", "inf", "nan", "70000"])
+def test_a_latency_out_of_range_is_a_usage_error(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from fragment.testing._command import build_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([f"--latency={text}"])
+
+    assert exited.value.code == 2
+    assert "expected MS or MS~JITTER" in capsys.readouterr().err

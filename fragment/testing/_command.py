@@ -115,6 +115,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="token-bucket limit on the API's requests, in requests per second",
     )
     parser.add_argument(
+        "--latency",
+        type=_milliseconds,
+        default=None,
+        metavar="MS[~JITTER]",
+        help="how long each API answer takes, in milliseconds, optionally give or take a random jitter: 50~10",
+    )
+    parser.add_argument(
         "--client",
         dest="clients",
         action="append",
@@ -125,6 +132,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", choices=LOG_LEVELS, default="info", help="log to stderr at this level (default: %(default)s)"
     )
+
+
+def parse_latency(text: str) -> tuple[float, float]:
+    """Read ``MS`` or ``MS~JITTER`` (milliseconds) as seconds: ``(latency, jitter)``."""
+    latency, _, jitter = text.partition("~")
+    try:
+        values = (float(latency), float(jitter or 0))
+    except ValueError:
+        values = (-1.0, -1.0)
+    if not all(0 <= value <= 60_000 for value in values) or values[1] > values[0]:
+        raise ValueError(f"expected MS or MS~JITTER, milliseconds from 0 to 60000, the jitter at most MS; got {text!r}")
+    return values[0] / 1000, values[1] / 1000
+
+
+_milliseconds = argument_type(parse_latency)
 
 
 def build_parser(prog: str = "python -m fragment.testing") -> argparse.ArgumentParser:
@@ -146,6 +168,8 @@ def emulator_from_args(args: argparse.Namespace) -> Emulator:
         token_lifetime=args.token_lifetime,
         faults=parse_faults(args.faults, seed=args.seed),
         rate_limit=args.rate_limit,
+        latency=args.latency[0] if args.latency else 0.0,
+        latency_jitter=args.latency[1] if args.latency else 0.0,
     )
 
 
