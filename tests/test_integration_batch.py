@@ -235,7 +235,16 @@ async def test_leaving_create_many_iter_early_cancels_and_reports_the_rest(
     assert len(reported) <= 1 + 8 + 8
 
 
-async def test_concurrency_above_the_connection_pool_is_refused() -> None:
-    client = AsyncFragment(client_id="id", client_secret="secret", max_connections=10)
-    with pytest.raises(ValueError, match="max_connections"):
-        client.invoices.create_many_iter([], concurrency=11)
+async def test_concurrency_above_the_connection_pool_widens_the_pool_for_the_batch(
+    fragment_emulator: Emulator, make_invoice: Callable[[int], dict[str, Any]]
+) -> None:
+    async with AsyncFragment(**fragment_emulator.client_options(), max_connections=2) as client:
+        results = await client.invoices.create_many((make_invoice(n) for n in range(40)), concurrency=8)
+
+    assert [result.ok for result in results] == [True] * 40
+
+
+async def test_a_concurrency_that_is_not_a_positive_int_is_refused_at_the_call() -> None:
+    client = AsyncFragment(client_id="id", client_secret="secret")
+    with pytest.raises(ValueError, match="concurrency"):
+        client.invoices.create_many_iter([], concurrency=0)
