@@ -88,6 +88,7 @@ nitpick_ignore = [
     ("py:class", "fragment._batch.R"),
     ("py:class", "fragment._client.R"),
     ("py:class", "fragment._raw.R"),
+    ("py:class", "fragment._shard.T"),
     ("py:class", "R"),  # request()'s, in the signature the blocking client copies from the async one
     ("py:obj", "fragment._events.E"),  # Hook's
 ]

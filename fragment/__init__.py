@@ -19,6 +19,7 @@ Which module owns what (all private but this one, ``types`` and ``testing``)::
     _pacing.py              the batch's rate controller, passed to the driver explicitly
     _wait.py                how long retries wait, and the testing switch behind it
     _seen.py                the compact set of keys a batch has seen (duplicates are refused)
+    _shard.py               splitting an input across machines by a stable hash of each key
     _modify.py              read-modify-write: re-read and re-apply on a version conflict
     _errors.py              the exception hierarchy, drawn as a tree
     _events.py              the event hooks' events: request, response, retry
@@ -58,6 +59,7 @@ from ._events import RequestEvent, ResponseEvent, RetryEvent
 from ._logging import setup_logging as _setup_logging
 from ._operation import RequestOptions
 from ._raw import RawResponse
+from ._shard import shard, shard_of
 from ._sync import Fragment
 from ._transport import AiohttpTransport, Request, Response, Transport
 from ._version import __version__
@@ -93,6 +95,8 @@ __all__ = [
     "UnprocessableEntityError",
     "ValidationError",
     "__version__",
+    "shard",
+    "shard_of",
 ]
 
 _setup_logging()

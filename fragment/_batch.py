@@ -16,9 +16,22 @@ each send explicitly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import itertools
+import threading
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -104,7 +117,7 @@ async def run_batch(
     concurrency: int | None,
     on_result: Callable[[BatchResult[R]], object] | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> AsyncIterator[BatchResult[R]]:
+) -> AsyncGenerator[BatchResult[R], None]:
     """Yield one :class:`BatchResult` per input item, in completion order.
 
     ``concurrency`` caps the requests in flight; None lets the controller find how many, up
@@ -117,16 +130,17 @@ async def run_batch(
     batch = _Batch(_Source(items, spec), spec, concurrency, on_result, backlog=cap, sleep=sleep)
     batch.start()
     try:
-        while True:
-            while batch.results:
-                result = batch.results.popleft()
-                batch.room.set()
-                yield result
-            batch.raise_failure()
-            if batch.live_workers == 0:
-                break
-            batch.ready.clear()
-            await batch.ready.wait()
+        with _fewer_collections():
+            while True:
+                while batch.results:
+                    result = batch.results.popleft()
+                    batch.room.set()
+                    yield result
+                batch.raise_failure()
+                if batch.live_workers == 0:
+                    break
+                batch.ready.clear()
+                await batch.ready.wait()
     finally:
         await batch.stop()
     batch.raise_failure()
@@ -148,11 +162,51 @@ async def collect_batch(
     batch = _Batch(_Source(items, spec), spec, concurrency, on_result, backlog=None, sleep=sleep)
     batch.start()
     try:
-        await batch.finished.wait()
+        with _fewer_collections():
+            await batch.finished.wait()
     finally:
         await batch.stop()
     batch.raise_failure()
     return sorted(batch.results, key=_by_index)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Generator[None, None, None]:
+    """Let the cyclic garbage collector run less often while batches run.
+
+    Each result a batch keeps (a few tracked objects: the result, the response model and its
+    parts) counts towards the next collection of the youngest generation; with the default
+    threshold of 700, a 20,000-invoice ``create_many`` set off about 250 collections and
+    spent 0.3 to 0.4 s of a 4 s run in them (measured with ``gc.callbacks``). A threshold of
+    20,000 makes that about 6 collections and 0.04 s. The first batch to start raises the
+    threshold, the last to end puts it back, unless someone else changed it meanwhile.
+    """
+    global _batches_running, _thresholds
+    with _collections_lock:
+        if _batches_running == 0:
+            before = gc.get_threshold()
+            raised = (_BATCH_GC_THRESHOLD, *before[1:])
+            # A threshold of 0 means the collector is off: leave it so.
+            if 0 < before[0] < _BATCH_GC_THRESHOLD:
+                gc.set_threshold(*raised)
+                _thresholds = (before, raised)
+        _batches_running += 1
+    try:
+        yield
+    finally:
+        with _collections_lock:
+            _batches_running -= 1
+            if _batches_running == 0 and _thresholds is not None:
+                saved, ours = _thresholds
+                if gc.get_threshold() == ours:  # else someone set their own meanwhile: keep it
+                    gc.set_threshold(*saved)
+                _thresholds = None
+
+
+_BATCH_GC_THRESHOLD = 20_000
+_collections_lock = threading.Lock()
+_batches_running = 0
+_thresholds: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # (before, raised) while raised
 
 
 def _by_index(result: BatchResult[Any]) -> int:
@@ -320,6 +374,7 @@ class _Batch(Generic[P, R]):
     async def _attempt(self, worker: int, index: int, params: P) -> BatchResult[R]:
         key: str = getattr(params, self._spec.key_name)
         self._sending[worker] = (index, key)
+        self._controller.busy(len(self._sending))
         try:
             response = await self._spec.send(params, self._controller)
         except Exception as error:

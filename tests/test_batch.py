@@ -6,6 +6,7 @@ Every input item yields exactly one result, or the batch raises.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -134,7 +135,8 @@ async def test_async_iterables_are_accepted(create: FakeCreate) -> None:
 
 
 def test_a_result_has_exactly_one_of_response_and_error_and_invoice_id_is_its_key() -> None:
-    good, bad = BatchResult(0, "inv_1", response="created"), BatchResult(1, "inv_2", error=KeyError("x"))
+    good = BatchResult(0, "inv_1", response="created")
+    bad: BatchResult[str] = BatchResult(1, "inv_2", error=KeyError("x"))
 
     assert (good.ok, good.invoice_id, good.error) == (True, "inv_1", None)
     assert (bad.ok, bad.invoice_id, bad.response) == (False, "inv_2", None)
@@ -317,14 +319,36 @@ async def test_every_send_of_a_batch_gets_the_batch_s_one_pacer(create: FakeCrea
 # --- through a client ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("concurrency", [0, -1, 1.5, True, 101])
-async def test_a_concurrency_that_is_not_a_positive_int_within_the_pool_is_refused_at_the_call(
+@pytest.mark.parametrize("concurrency", [0, -1, 1.5, True, "8"])
+async def test_a_concurrency_that_is_not_a_positive_int_is_refused_at_the_call(
     client: AsyncFragment, concurrency: Any
 ) -> None:
     with pytest.raises(ValueError, match="concurrency"):
         client.invoices.create_many_iter([], concurrency=concurrency)
     with pytest.raises(ValueError, match="concurrency"):
         await client.invoices.create_many([], concurrency=concurrency)
+
+
+async def test_a_concurrency_above_max_connections_is_accepted(make_client: Any, seed_invoice: dict[str, Any]) -> None:
+    invoices = [{**seed_invoice, "invoice_id": f"inv_{n}"} for n in range(30)]
+
+    async with make_client(max_connections=2) as client:
+        results = await client.invoices.create_many(invoices, concurrency=20)
+
+    assert all(result.ok for result in results)
+
+
+@pytest.mark.parametrize(("concurrency", "opening"), [(None, 8), (3, 3)])
+async def test_a_batch_makes_room_in_the_pool_for_the_workers_it_starts(
+    create: FakeCreate, concurrency: int | None, opening: int
+) -> None:
+    widened: list[int] = []
+    spec = BatchSpec(prepare, "code", create, widen=widened.append)
+
+    results = await collect_batch(items(*(f"c{n}" for n in range(50))), spec, concurrency=concurrency)
+
+    assert len(results) == 50
+    assert widened == [opening]  # the fake send answers nothing, so the batch never grows
 
 
 async def test_create_many_checks_each_item_and_retries_each_send_through_the_client(
@@ -353,3 +377,33 @@ async def test_instant_retries_make_a_batch_s_rate_limit_pause_take_no_time(
             results = await asyncio.wait_for(client.invoices.create_many(invoices, concurrency=4), 3)
 
     assert all(result.ok for result in results)
+
+
+# --- garbage collection ---------------------------------------------------------------------------
+
+
+async def test_a_running_batch_collects_garbage_less_often_and_puts_the_threshold_back(create: FakeCreate) -> None:
+    before = gc.get_threshold()
+    during: list[tuple[int, ...]] = []
+
+    def hook(result: BatchResult[str]) -> None:
+        during.append(gc.get_threshold())
+
+    await collect(items("a", "b"), create.spec(), on_result=hook)
+
+    assert during[0][0] >= 20_000
+    assert gc.get_threshold() == before
+
+
+async def test_a_threshold_changed_during_a_batch_is_left_as_it_was_set(create: FakeCreate) -> None:
+    before = gc.get_threshold()
+    try:
+
+        def hook(result: BatchResult[str]) -> None:
+            gc.set_threshold(1234, *before[1:])
+
+        await collect(items("a"), create.spec(), on_result=hook)
+
+        assert gc.get_threshold()[0] == 1234
+    finally:
+        gc.set_threshold(*before)

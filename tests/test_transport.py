@@ -338,6 +338,24 @@ async def test_requests_beyond_the_pool_wait_for_a_connection_and_that_wait_is_n
     assert server.most_in_flight == 1
 
 
+async def test_widening_the_pool_lets_more_requests_out_at_once_even_while_it_is_open(
+    server: LoopbackServer,
+) -> None:
+    transport = AiohttpTransport(max_connections=1)
+    slow = request(server.url("/slow/150"))
+    try:
+        await transport.send(request(server.url("/first")))  # the pool is open, with its one slot
+        transport.widen(3)
+        transport.widen(2)  # never narrower than before
+        responses = await asyncio.gather(*(transport.send(slow) for _ in range(3)))
+    finally:
+        await transport.aclose()
+
+    assert [response.status for response in responses] == [200] * 3
+    assert server.most_in_flight == 3
+    assert transport.max_connections == 3
+
+
 # --- through the client, against the emulator ----------------------------------------------------------
 
 

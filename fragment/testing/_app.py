@@ -8,7 +8,9 @@ An API request goes through, in this order:
 3. the body is read whole (at most :data:`MAX_BODY_BYTES`, else a JSON 413);
 4. faults are drawn, then the rate limit is applied, then a fault drawn before the store;
 5. the operation's handler answers (validation, the store's rules);
-6. a successful answer may still be lost (reset after commit) or delayed (slow).
+6. a successful answer may still be lost (reset after commit) or delayed (slow);
+7. every answer then waits out the emulator's latency, if it has one (the token endpoint
+   answers at once: a client fetches a token once an hour, not once a request).
 
 Only answers sent are counted in the stats, under the route's path template.
 """
@@ -143,7 +145,12 @@ async def _token_answer(state: EmulatorState, request: web.Request) -> Answer:
 
 def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
-        return await _serve(request, route)
+        response = await _serve(request, route)
+        latency = request.app[STATE].latency
+        if latency is not None and request.transport is not None and not request.transport.is_closing():
+            # A sleep, not a block: other requests are served meanwhile, as by a real API.
+            await asyncio.sleep(latency.draw())
+        return response
 
     handle.__name__ = route.operation
     return handle
@@ -163,7 +170,7 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
     # Drawn even when throttled: the faults then depend only on the order of requests.
     draw = state.faults.draw()
 
-    throttled = _throttled(state)
+    throttled = _throttled(state, client.workspace_id)
     if throttled is not None:
         return _send(state, route.path, throttled)
     if draw.before_commit is not None:
@@ -187,11 +194,11 @@ async def _serve(request: web.Request, route: Route) -> web.StreamResponse:
     return _send(state, route.path, answer)
 
 
-def _throttled(state: EmulatorState) -> Answer | None:
-    """The 429 of an empty rate-limit bucket, or None when the request may pass."""
-    if state.bucket is None:
+def _throttled(state: EmulatorState, workspace_id: str) -> Answer | None:
+    """The 429 of the workspace's empty rate-limit bucket, or None when the request may pass."""
+    if state.buckets is None:
         return None
-    wait = state.bucket.take()
+    wait = state.buckets.take(workspace_id)
     if wait <= 0:
         return None
     state.stats.fault(Fault.THROTTLED.value)

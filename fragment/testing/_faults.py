@@ -1,4 +1,4 @@
-"""Deciding which fault a request gets: the seeded draws and the token bucket."""
+"""Deciding what a request meets: the seeded fault draws, the rate limit and the latency."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import attrs
 
 from ._config import Faults, RateLimit
 
-__all__ = ["Fault", "FaultDraw", "FaultInjector", "TokenBucket", "retry_after_ms"]
+__all__ = ["Fault", "FaultDraw", "FaultInjector", "Latency", "TokenBucket", "WorkspaceBuckets", "retry_after_ms"]
 
 
 class Fault(StrEnum):
@@ -132,6 +132,54 @@ class TokenBucket:
         with self._lock:
             self._tokens = float(self._limit.burst)
             self._updated = self._clock()
+
+
+class WorkspaceBuckets:
+    """One :class:`TokenBucket` per workspace, as a real API limits each workspace on its own.
+
+    Clients of one workspace (several processes importing into it) share its bucket;
+    another workspace's traffic never takes from it.
+    """
+
+    def __init__(self, limit: RateLimit, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limit = limit
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def take(self, workspace_id: str) -> float:
+        """Take a token from the workspace's bucket: 0 when the request may pass, else the wait."""
+        bucket = self._buckets.get(workspace_id)
+        if bucket is None:
+            with self._lock:
+                bucket = self._buckets.setdefault(workspace_id, TokenBucket(self._limit, clock=self._clock))
+        return bucket.take()
+
+    def reset(self) -> None:
+        """Fill every bucket."""
+        with self._lock:
+            self._buckets.clear()
+
+
+class Latency:
+    """How long each API answer takes: ``seconds``, give or take up to ``jitter``, drawn from a seeded RNG.
+
+    Thread safe; the draws depend only on the seed and the order of requests.
+    """
+
+    def __init__(self, seconds: float, jitter: float = 0.0, *, seed: int | None = 0) -> None:
+        self.seconds = seconds
+        self.jitter = jitter
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> float:
+        """The delay of one answer, never below zero."""
+        if not self.jitter:
+            return self.seconds
+        with self._lock:
+            offset = self._rng.uniform(-self.jitter, self.jitter)
+        return max(0.0, self.seconds + offset)
 
 
 def retry_after_ms(seconds: float) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypedDict
@@ -14,7 +15,7 @@ from aiohttp import web
 
 from ._app import TOKEN_PATH, make_app
 from ._config import EmulatorClient, Faults, RateLimit, as_clients
-from ._faults import FaultInjector, TokenBucket
+from ._faults import FaultInjector, Latency, WorkspaceBuckets
 from ._render import stored
 from ._state import EmulatorState
 from ._stats import Stats, StatsRecorder
@@ -55,9 +56,15 @@ class Emulator:
         token refresh).
     :param faults: failures to inject into the API's requests (all 18 operations, not the
         token endpoint); none by default.
-    :param rate_limit: a token bucket in front of the API's requests; none by default.
+    :param rate_limit: a token bucket in front of the API's requests, one per workspace
+        (the clients of one workspace share it); none by default.
+    :param latency: seconds every API answer takes (not the token endpoint's), as over a
+        real network; 0 by default.
+    :param latency_jitter: up to this many seconds more or less, per answer, drawn from an
+        RNG seeded with ``faults.seed``.
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``latency`` and ``latency_jitter``; the rate limit is per workspace.
     """
 
     def __init__(
@@ -69,7 +76,12 @@ class Emulator:
         token_lifetime: float = 3600.0,
         faults: Faults = Faults(),  # noqa: B008 - a frozen value, safe to share
         rate_limit: RateLimit | None = None,
+        latency: float = 0.0,
+        latency_jitter: float = 0.0,
     ) -> None:
+        for name, value in (("latency", latency), ("latency_jitter", latency_jitter)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                raise ValueError(f"{name} must be a non-negative number of seconds, got {value!r}")
         self._host = host
         self._port = port
         self._clients = as_clients(clients)
@@ -78,7 +90,8 @@ class Emulator:
             store=Store(),
             stats=StatsRecorder(),
             faults=FaultInjector(faults),
-            bucket=TokenBucket(rate_limit) if rate_limit is not None else None,
+            buckets=WorkspaceBuckets(rate_limit) if rate_limit is not None else None,
+            latency=Latency(latency, latency_jitter, seed=faults.seed) if latency or latency_jitter else None,
         )
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None

@@ -7,7 +7,7 @@ import asyncio
 import attrs
 from aiohttp import web
 
-from ._faults import FaultInjector, TokenBucket
+from ._faults import FaultInjector, Latency, WorkspaceBuckets
 from ._stats import StatsRecorder
 from ._store import Store
 from ._tokens import TokenIssuer
@@ -23,7 +23,10 @@ class EmulatorState:
     store: Store
     stats: StatsRecorder
     faults: FaultInjector
-    bucket: TokenBucket | None = None
+    buckets: WorkspaceBuckets | None = None
+    """The rate limit, one token bucket per workspace; None for no limit."""
+    latency: Latency | None = None
+    """How long each API answer waits before it is sent; None for at once."""
     closing: asyncio.Event = attrs.field(factory=asyncio.Event)
     """Set when the server shuts down, so that slow answers stop waiting (server loop only)."""
 
@@ -35,8 +38,8 @@ class EmulatorState:
         self.store.clear()
         self.stats.reset()
         self.faults.reset()
-        if self.bucket is not None:
-            self.bucket.reset()
+        if self.buckets is not None:
+            self.buckets.reset()
 
 
 STATE = web.AppKey("fragment_emulator_state", EmulatorState)

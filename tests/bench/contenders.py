@@ -61,6 +61,14 @@ async def async_create_many(count: int, port: int) -> None:
     assert all(r.ok for r in results)
 
 
+async def async_create_many_adaptive(count: int, port: int) -> None:
+    from fragment import AsyncFragment
+
+    async with AsyncFragment(**client_options(port)) as client:
+        results = await client.invoices.create_many(invoices(count))
+    assert all(r.ok for r in results)
+
+
 def sync_create_many(count: int, port: int) -> None:
     from fragment import Fragment
 
@@ -103,6 +111,7 @@ async def iter_rss(count: int, port: int) -> dict[str, float]:
 CONTENDERS: dict[str, Callable[[int, int], Any]] = {
     "floor": floor,
     "async_create_many": async_create_many,
+    "async_create_many_adaptive": async_create_many_adaptive,
     "sync_create_many": sync_create_many,
     "async_create_sequential": async_create_sequential,
     "sync_create_sequential": sync_create_sequential,

@@ -2,9 +2,12 @@
 
 Starts the fixed-answer server in its own process, runs every contender in its own process,
 interleaved over several rounds, and prints medians as invoices/s and as ratios to the
-floor (bare aiohttp). Then the memory bound of ``create_many_iter`` and the import cost.
+floor (bare aiohttp). Then the memory bound of ``create_many_iter``, the import cost, and
+the capacity table (``capacity.py``): how much of a rate limit adaptive batches use against
+an emulator with latency, alone and four at once.
 
-Usage: ``python tests/bench/run.py [--rounds N] [--count N] [--sequential N] [--rss-count N]``
+Usage: ``python tests/bench/run.py [--rounds N] [--count N] [--sequential N] [--rss-count N]
+[--capacity-seconds S] [--only throughput|capacity]``
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from capacity import Outcome, Scenario, run_scenario
+
 HERE = Path(__file__).parent
-CONCURRENT = ["floor", "async_create_many", "sync_create_many"]
+CONCURRENT = ["floor", "async_create_many", "async_create_many_adaptive", "sync_create_many"]
 SEQUENTIAL = ["async_create_sequential", "sync_create_sequential"]
+CAPACITY = [(0.005, 2000.0, 1), (0.05, 500.0, 1), (0.2, 50.0, 1), (0.05, 500.0, 4)]
+"""(latency in seconds, rate limit per second, processes) of each capacity scenario."""
 
 
 def free_port() -> int:
@@ -63,8 +70,42 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20000, help="invoices per concurrent contender and round")
     parser.add_argument("--sequential", type=int, default=2000, help="invoices per sequential contender and round")
     parser.add_argument("--rss-count", type=int, default=100_000)
+    parser.add_argument("--capacity-seconds", type=float, default=30.0, help="seconds of each capacity scenario")
+    parser.add_argument("--only", choices=["throughput", "capacity"])
     args = parser.parse_args()
 
+    if args.only != "capacity":
+        throughput(args)
+    if args.only != "throughput":
+        capacity(args.capacity_seconds)
+
+
+def capacity(seconds: float) -> None:
+    outcomes: list[Outcome] = []
+    for latency, rate, processes in CAPACITY:
+        # The slowest scenario gets more time: at 50/s, 30 s hold only 1,500 answers.
+        scenario = Scenario(latency, rate, processes, seconds * (2 if rate < 100 else 1))
+        outcomes.append(run_scenario(scenario, free_port()))
+        print(f"capacity scenario {len(outcomes)}/{len(CAPACITY)} done", file=sys.stderr)
+    print("\nCapacity: adaptive create_many_iter (default settings) against the emulator with a latency")
+    print("(jitter: a tenth of it) and a token bucket per workspace (bursts of a tenth of a second):\n")
+    print(
+        "| latency | limit | processes | share of the limit | 429 share | failed | time | per process, of fair share |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---|")
+    for outcome in outcomes:
+        scenario = outcome.scenario
+        per = ", ".join(f"{share:.2f}" for share in outcome.per_process) if scenario.processes > 1 else ""
+        print(
+            f"| {scenario.latency * 1000:.0f} ms | {scenario.rate:,.0f}/s | {scenario.processes} "
+            f"| {outcome.share:.3f} | {outcome.throttled_share:.2%} | {outcome.failed} "
+            f"| {outcome.elapsed:.1f} s | {per} |"
+        )
+    print("\ntargets: one process >= 0.95 with <= 2% 429s; four together >= 0.90 with <= 5% 429s,")
+    print("none below 0.5 of its fair share")
+
+
+def throughput(args: argparse.Namespace) -> None:
     port = free_port()
     server = subprocess.Popen([sys.executable, str(HERE / "server.py"), str(port)], stdout=subprocess.PIPE, text=True)
     try:
@@ -72,7 +113,8 @@ def main() -> None:
         rates: dict[str, list[float]] = {name: [] for name in CONCURRENT + SEQUENTIAL}
         for round_number in range(args.rounds):
             # Rotate the order each round so no contender always runs first (or last).
-            order = CONCURRENT[round_number % 3 :] + CONCURRENT[: round_number % 3] + SEQUENTIAL
+            turn = round_number % len(CONCURRENT)
+            order = CONCURRENT[turn:] + CONCURRENT[:turn] + SEQUENTIAL
             for name in order:
                 count = args.count if name in CONCURRENT else args.sequential
                 rates[name].append(run_contender(name, count, port)["rate"])
@@ -97,6 +139,12 @@ def main() -> None:
             medians["async_create_many"],
             f"{medians['async_create_many'] / floor:.2f} of floor",
             ">= 0.8",
+        ),
+        (
+            "AsyncFragment.create_many, adaptive (default)",
+            medians["async_create_many_adaptive"],
+            f"{medians['async_create_many_adaptive'] / floor:.2f} of floor",
+            "",
         ),
         (
             "Fragment.create_many, concurrency 64",
