@@ -33,7 +33,7 @@ for its job:
    CUBIC's curve: concave up to where it was cut, convex beyond to probe for more. 0.9 rather
    than 0.7 because the concave climb averages ``1 - (1 - 0.9) / 4`` = 0.975 of its top.
    The decrease is multiplicative while the climb's pace grows slower than the rate (with
-   the square root of the top, see :meth:`RateController._cubic_scale`), so the larger of
+   the square root of the top, at least 200/s: see ``_cubic_scale``), so the larger of
    batches sharing one limit gives up more at each overload and regains it slower: shares
    converge instead of staying where they began. CUBIC's fast convergence (a top lower than
    the last lets go of a little more) helps a batch that joins others. The climb stands
@@ -48,10 +48,10 @@ for its job:
    explicit ``concurrency`` caps it; the default cap is :data:`DEFAULT_MAX_CONCURRENCY`.
 
 A round lasts at least one round trip and 16 attempts (or a second), and a tenth of a
-second unless it is overloaded; only answers to attempts sent since the last cut count, so one overload is
-judged once. The first round is not judged for 429s (it answers sends made all at once: its
-429s measure the depth of the API's bucket, not its rate), nor is the first round after a
-cut held to more than twice the threshold (the API's bucket is still empty). A cut never
+second unless it is overloaded; only answers to attempts sent since the last cut count, so
+one overload is judged once. The first round is not judged for 429s (it answers sends made
+all at once: its 429s measure the depth of the API's bucket, not its rate), and the first
+round after a cut is held to twice the threshold (the API's bucket is still empty). A cut never
 more than halves the rate sent, so a batch that finds the limit taken keeps a foothold.
 Every 429 also pauses the whole batch for the server's ``retry-after``.
 
@@ -264,9 +264,8 @@ class RateController:
         self._steer_limit(done, rate_bound)
 
     def _overloaded(self, done: _Round) -> bool:
-        """Whether the round's share of 429s (or that of the round and the one before it,
-        when few answers make each round see at most one) is well above the share of
-        429s the batch cannot avoid."""
+        """Whether more than 5% of the round's attempts were 429s: of the round alone, or of
+        the round and the one before it (at a low rate a round sees one 429 at a time)."""
         if self._rounds == 0:
             # The first round answers sends made all at once: its 429s measure the depth
             # of the API's bucket, not its rate.

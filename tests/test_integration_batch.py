@@ -44,17 +44,19 @@ def assert_matches_input(stored: dict[str, Any], sent: dict[str, Any]) -> None:
     ]
 
 
-async def test_2000_invoices_through_20_percent_faults_are_all_stored_exactly_once(
+async def test_800_invoices_through_20_percent_faults_are_all_stored_exactly_once(
     faulty_emulator: Emulator, make_invoice: MakeInvoice
 ) -> None:
-    invoices = [make_invoice(n) for n in range(2000)]
+    # 800, not thousands: the injected 429s (4%) arrive whatever the pace, and the batch's rate
+    # controller, taking them for a limit, slows down; what this pins is exactly-once, not speed.
+    invoices = [make_invoice(n) for n in range(800)]
 
     results = await create_many(faulty_emulator, invoices, timeout=0.3, max_retries=12)
 
-    assert [r.index for r in results] == list(range(2000))
+    assert [r.index for r in results] == list(range(800))
     assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
     stored = stored_by_id(faulty_emulator)
-    assert len(stored) == 2000
+    assert len(stored) == 800
     for sent in invoices:
         assert_matches_input(stored[sent["invoice_id"]], sent)
 
