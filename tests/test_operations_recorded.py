@@ -37,6 +37,18 @@ ADD_ALLOCATION = {
     "type": "invoice_payin",
     "user": {"id": "user_abc123"},
 }
+# Sent as given: the same keys on the wire as in Python.
+ALLOCATION_UPDATES = [
+    ADD_ALLOCATION,
+    {
+        "op": "add",
+        "amount": "5",
+        "invoice_id": "inv_abc123",
+        "type": "invoice_payout",
+        "user": {"external_id": "user_ext_456"},
+    },
+    {"op": "delete", "id": "alloc_1"},
+]
 
 
 @attrs.frozen
@@ -338,33 +350,13 @@ CASES = [
         "create_allocations",
         ("txn_1",),
         {
-            "allocation_updates": [
-                ADD_ALLOCATION,
-                {
-                    "op": "add",
-                    "amount": "5",
-                    "invoice_id": "inv_abc123",
-                    "type": "invoice_payout",
-                    "user": {"external_id": "user_ext_456"},
-                },
-                {"op": "delete", "id": "alloc_1"},
-            ],
+            "allocation_updates": ALLOCATION_UPDATES,
             "version": 1,
         },
         "POST",
         "/transactions/txn_1/allocations",
         {
-            "allocation_updates": [
-                ADD_ALLOCATION,
-                {
-                    "op": "add",
-                    "amount": "5",
-                    "invoice_id": "inv_abc123",
-                    "type": "invoice_payout",
-                    "user": {"external_id": "user_ext_456"},
-                },
-                {"op": "delete", "id": "alloc_1"},
-            ],
+            "allocation_updates": ALLOCATION_UPDATES,
             "version": 1,
         },
         "transaction_create_allocations_response",

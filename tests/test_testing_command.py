@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import selectors
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,12 +28,10 @@ from fragment.testing._command import (
 )
 
 ITEM = {
-    "amount": "1000",
-    "currency_code": "USD",
-    "description": "Professional services for January 2026",
-    "product_id": "prod_1234567890",
-    "type": "payout",
-    "user_id": "user_ext_456",
+    ("currency_code" if key == "currencyCode" else key): value  # the seed's one line item, as recorded
+    for key, value in json.loads((Path(__file__).parent / "samples" / "invoice_create_request.json").read_bytes())[
+        "lineItems"
+    ][0].items()
 }
 
 

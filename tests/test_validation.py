@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +16,10 @@ from fragment.types import InvoiceCreateParams, LineItem
 
 MISSING = object()
 SEED_LINE_ITEM: dict[str, Any] = {
-    "amount": "1000",
-    "currency_code": "USD",
-    "description": "Professional services for January 2026",
-    "product_id": "prod_1234567890",
-    "type": "payout",
-    "user_id": "user_ext_456",
+    ("currency_code" if key == "currencyCode" else key): value  # the seed's one line item, as recorded
+    for key, value in json.loads((Path(__file__).parent / "samples" / "invoice_create_request.json").read_bytes())[
+        "lineItems"
+    ][0].items()
 }
 """The line item of the seed page's example."""
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,12 +28,10 @@ from fragment.types import (
 )
 
 LINE_ITEM: dict[str, Any] = {
-    "amount": "1000",
-    "currency_code": "USD",
-    "description": "Professional services for January 2026",
-    "product_id": "prod_1234567890",
-    "type": "payout",
-    "user_id": "user_ext_456",
+    ("currency_code" if key == "currencyCode" else key): value  # the seed's one line item, as recorded
+    for key, value in json.loads((Path(__file__).parent / "samples" / "invoice_create_request.json").read_bytes())[
+        "lineItems"
+    ][0].items()
 }
 ALLOCATION: dict[str, Any] = {"amount": "1", "invoice_id": "inv_1", "type": "invoice_payin", "user": {"id": "u"}}
 GOOD: dict[type, dict[str, Any]] = {

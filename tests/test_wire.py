@@ -62,12 +62,10 @@ SAMPLES = Path(__file__).parent / "samples"
 RESPONSE_SAMPLES = sorted(SAMPLES.glob("*_response*.json"))
 
 SEED_LINE_ITEM: dict[str, Any] = {
-    "amount": "1000",
-    "currency_code": "USD",
-    "description": "Professional services for January 2026",
-    "product_id": "prod_1234567890",
-    "type": "payout",
-    "user_id": "user_ext_456",
+    ("currency_code" if key == "currencyCode" else key): value  # the seed's one line item, as recorded
+    for key, value in json.loads((Path(__file__).parent / "samples" / "invoice_create_request.json").read_bytes())[
+        "lineItems"
+    ][0].items()
 }
 WIRE_LINE_ITEM_KEYS = ["amount", "currencyCode", "description", "product_id", "type", "user_id"]
 ALLOCATION = {"amount": "1000", "invoice_id": "inv_abc123", "type": "invoice_payin", "user": {"id": "user_abc123"}}
