@@ -358,13 +358,7 @@ class AsyncFragment:
         return await self._send(operation, path, params, options)
 
     def _prepare(self, params_model: type[R], item: object) -> R:
-        """Check one batch item: a params instance or a mapping of its fields."""
-        if isinstance(item, params_model):
-            fields = {a.name: getattr(item, a.name) for a in attrs.fields(params_model)}  # type: ignore[arg-type]
-            item = {name: value for name, value in fields.items() if value is not None}
-        elif not isinstance(item, Mapping):
-            expected = f"expected a mapping or {params_model.__name__}, got {type(item).__name__}"
-            raise ValidationError([FieldError("item", expected)])
+        """Check one batch item: a params instance or a mapping of its fields (the validator takes both)."""
         return validate(params_model, item, check_currency_codes=self._options.check_currency_codes)
 
     async def _send(
