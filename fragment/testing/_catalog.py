@@ -2,7 +2,8 @@
 
 Each is unique by its caller-chosen key (role name, user ``externalId``, product ``code``,
 account ``external_id``). Creating it again with the same content replays the stored record
-(200); different content under a taken key is a 409. References to roles must exist.
+(200); different content under a taken key is a 409. References to roles must exist, and the
+references other resources make to accounts and users are resolved here too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .._errors import FieldError
 from ._answers import ApiError
 from ._records import (
     AccountRecord,
+    AccountRef,
     NewExternalAccount,
     NewProduct,
     NewUser,
@@ -20,10 +22,20 @@ from ._records import (
     RoleRecord,
     RoleRef,
     UserRecord,
+    UserRef,
 )
+from ._rules import created, or_not_found, replay_or_conflict, with_paths
 from ._workspace import Outcome, Workspace
 
-__all__ = ["create_account", "create_product", "create_role", "create_user", "get_product"]
+__all__ = [
+    "create_account",
+    "create_product",
+    "create_role",
+    "create_user",
+    "get_product",
+    "resolve_account",
+    "resolve_user",
+]
 
 
 def create_role(workspace: Workspace, name: str) -> tuple[Outcome, RoleRecord]:
@@ -31,9 +43,7 @@ def create_role(workspace: Workspace, name: str) -> tuple[Outcome, RoleRecord]:
     stored = workspace.roles.get(name)
     if stored is not None:
         return Outcome.REPLAYED, stored
-    record = RoleRecord(workspace.new_id("role"), name)
-    workspace.roles.put(record)
-    return Outcome.CREATED, record
+    return created(workspace.roles, RoleRecord(workspace.new_id("role"), name))
 
 
 def create_user(workspace: Workspace, new: NewUser) -> tuple[Outcome, UserRecord]:
@@ -42,24 +52,17 @@ def create_user(workspace: Workspace, new: NewUser) -> tuple[Outcome, UserRecord
         raise ApiError.invalid_reference([FieldError("role", f"no role named {new.role!r} in this workspace")])
     stored = workspace.users.get(new.external_id)
     if stored is not None:
-        if stored.role == new.role:
-            return Outcome.REPLAYED, stored
-        raise ApiError.conflict(f"user {new.external_id!r} already exists with role {stored.role!r}")
-    record = UserRecord(workspace.new_id("user"), new.external_id, new.role)
-    workspace.users.put(record)
-    return Outcome.CREATED, record
+        return replay_or_conflict(stored, stored.role == new.role, "user", new.external_id, f"role {stored.role!r}")
+    return created(workspace.users, UserRecord(workspace.new_id("user"), new.external_id, new.role))
 
 
 def create_account(workspace: Workspace, new: NewExternalAccount) -> tuple[Outcome, AccountRecord]:
     """Store an external account, unique by ``external_id``."""
     stored = workspace.accounts.get(new.external_id)
     if stored is not None:
-        if stored.name == new.name:
-            return Outcome.REPLAYED, stored
-        raise ApiError.conflict(f"external account {new.external_id!r} already exists with name {stored.name!r}")
-    record = AccountRecord(workspace.new_id("ext_account"), new.external_id, new.name)
-    workspace.accounts.put(record)
-    return Outcome.CREATED, record
+        difference = f"name {stored.name!r}"
+        return replay_or_conflict(stored, stored.name == new.name, "external account", new.external_id, difference)
+    return created(workspace.accounts, AccountRecord(workspace.new_id("ext_account"), new.external_id, new.name))
 
 
 def create_product(workspace: Workspace, new: NewProduct) -> tuple[Outcome, ProductRecord]:
@@ -75,9 +78,8 @@ def create_product(workspace: Workspace, new: NewProduct) -> tuple[Outcome, Prod
         raise ApiError.invalid_reference(errors)
     stored = workspace.products.get(new.code)
     if stored is not None:
-        if (stored.description, stored.paid_by_roles, stored.paid_to_roles) == (new.description, paid_by, paid_to):
-            return Outcome.REPLAYED, stored
-        raise ApiError.conflict(f"product {new.code!r} already exists with different content")
+        same = (stored.description, stored.paid_by_roles, stored.paid_to_roles) == (new.description, paid_by, paid_to)
+        return replay_or_conflict(stored, same, "product", new.code)
     record = ProductRecord(
         id=workspace.new_id("prod"),
         code=new.code,
@@ -88,26 +90,57 @@ def create_product(workspace: Workspace, new: NewProduct) -> tuple[Outcome, Prod
         update_version=1,
         workspace_id=workspace.id,
     )
-    workspace.products.put(record)
-    return Outcome.CREATED, record
+    return created(workspace.products, record)
 
 
 def get_product(workspace: Workspace, code: str) -> ProductRecord:
     """The product with this code, or a 404."""
-    record = workspace.products.get(code)
-    if record is None:
-        raise ApiError.not_found("product", code)
-    return record
+    return or_not_found(workspace.products.get(code), "product", code)
+
+
+def resolve_account(workspace: Workspace, ref: AccountRef, errors: list[FieldError]) -> AccountRecord | None:
+    """The external account ``ref`` names; None when it names none, with the reason added to ``errors``."""
+    by_id = workspace.accounts.by_id(ref.id) if ref.id is not None else None
+    by_external_id = workspace.accounts.get(ref.external_id) if ref.external_id is not None else None
+    if ref.id is not None and by_id is None:
+        errors.append(FieldError("account.id", f"no external account with id {ref.id!r} in this workspace"))
+    elif ref.external_id is not None and by_external_id is None:
+        message = f"no external account with external_id {ref.external_id!r} in this workspace"
+        errors.append(FieldError("account.external_id", message))
+    elif by_id is not None and by_external_id is not None and by_id != by_external_id:
+        errors.append(FieldError("account", f"id {ref.id!r} and external_id {ref.external_id!r} are two accounts"))
+    elif (account := by_id or by_external_id) is not None:
+        return account
+    else:
+        errors.append(FieldError("account", "an account reference needs an id or an external_id"))
+    return None
+
+
+def resolve_user(workspace: Workspace, path: str, ref: UserRef, errors: list[FieldError]) -> UserRecord | None:
+    """The user ``ref`` at ``path`` names; None when it names none, with the reason added to ``errors``."""
+    by_id = workspace.users.by_id(ref.id) if ref.id is not None else None
+    by_external_id = workspace.users.get(ref.external_id) if ref.external_id is not None else None
+    if ref.id is not None and by_id is None:
+        errors.append(FieldError(f"{path}.id", f"no user with id {ref.id!r} in this workspace"))
+    elif ref.external_id is not None and by_external_id is None:
+        message = f"no user with external_id {ref.external_id!r} in this workspace"
+        errors.append(FieldError(f"{path}.external_id", message))
+    elif by_id is not None and by_external_id is not None and by_id != by_external_id:
+        errors.append(FieldError(path, f"id {ref.id!r} and external_id {ref.external_id!r} are two users"))
+    elif (user := by_id or by_external_id) is not None:
+        return user
+    else:
+        errors.append(FieldError(path, "a user reference needs an id or an external_id"))
+    return None
 
 
 def _resolve_roles(
     workspace: Workspace, field: str, refs: Sequence[RoleRef], errors: list[FieldError]
 ) -> tuple[RoleRecord, ...]:
     resolved: list[RoleRecord] = []
-    for index, ref in enumerate(refs):
+    for path, ref in with_paths(field, refs):
         by_id = workspace.roles.by_id(ref.id) if ref.id is not None else None
         by_name = workspace.roles.get(ref.name) if ref.name is not None else None
-        path = f"{field}[{index}]"
         if ref.id is not None and by_id is None:
             errors.append(FieldError(f"{path}.id", f"no role with id {ref.id!r} in this workspace"))
         elif ref.name is not None and by_name is None:

@@ -18,6 +18,7 @@ from ._records import (
     NewLineItem,
     UpdateLineItem,
 )
+from ._rules import check_version, created, or_not_found, position_of, replay_or_conflict, with_paths
 from ._workspace import Outcome, Workspace
 
 __all__ = ["Added", "Changed", "DiffEntry", "Removed", "create", "cumulative_diff", "get", "update"]
@@ -31,22 +32,16 @@ def create(workspace: Workspace, invoice_id: str, line_items: Sequence[NewLineIt
     requested = tuple(line_items)
     stored = workspace.invoices.get(invoice_id)
     if stored is not None:
-        if stored.requested == requested:
-            return Outcome.REPLAYED, stored
-        raise ApiError.conflict(f"invoice {invoice_id!r} already exists with different content")
+        return replay_or_conflict(stored, stored.requested == requested, "invoice", invoice_id)
     now = workspace.now()
     items = tuple(LineItemRecord.of(workspace.new_id("li"), item) for item in requested)
     record = InvoiceRecord(invoice_id, workspace.id, now, requested, (InvoiceVersion(1, items, now),))
-    workspace.invoices.put(record)
-    return Outcome.CREATED, record
+    return created(workspace.invoices, record)
 
 
 def get(workspace: Workspace, invoice_id: str) -> InvoiceRecord:
     """The invoice, or a 404."""
-    record = workspace.invoices.get(invoice_id)
-    if record is None:
-        raise ApiError.not_found("invoice", invoice_id)
-    return record
+    return or_not_found(workspace.invoices.get(invoice_id), "invoice", invoice_id)
 
 
 def update(workspace: Workspace, invoice_id: str, operations: Sequence[LineItemOp], version: float) -> InvoiceRecord:
@@ -58,16 +53,14 @@ def update(workspace: Workspace, invoice_id: str, operations: Sequence[LineItemO
     """
     record = get(workspace, invoice_id)
     current = record.current
-    if version != current.number:
-        raise ApiError.stale_version("invoice", invoice_id, version, current.number)
+    check_version("invoice", invoice_id, version, current.number)
     items = list(current.line_items)
     errors: list[FieldError] = []
-    for index, operation in enumerate(operations):
-        path = f"line_items_update[{index}]"
+    for path, operation in with_paths("line_items_update", operations):
         if isinstance(operation, AddLineItem):
             items.append(LineItemRecord.of(workspace.new_id("li"), operation.item))
             continue
-        position = next((n for n, item in enumerate(items) if item.id == operation.id), None)
+        position = position_of(items, operation.id)
         if position is None:
             errors.append(FieldError(f"{path}.id", f"no line item {operation.id!r} on invoice {invoice_id!r}"))
         elif isinstance(operation, UpdateLineItem):

@@ -15,9 +15,8 @@ import attrs
 from .._errors import FieldError
 from ..types import ReconciliationStatus
 from ._answers import ApiError
+from ._catalog import resolve_account, resolve_user
 from ._records import (
-    AccountRecord,
-    AccountRef,
     AddAllocation,
     AllocationOp,
     AllocationRecord,
@@ -25,9 +24,8 @@ from ._records import (
     NewAllocation,
     NewTransaction,
     TransactionRecord,
-    UserRecord,
-    UserRef,
 )
+from ._rules import check_version, created, or_not_found, position_of, replay_or_conflict, with_paths
 from ._workspace import Outcome, Workspace
 
 __all__ = ["create", "get", "listing", "unallocated", "update_allocations"]
@@ -43,10 +41,10 @@ def create(workspace: Workspace, new: NewTransaction) -> tuple[Outcome, Transact
     transaction as it is now (allocations changed since included).
     """
     errors: list[FieldError] = []
-    account = _resolve_account(workspace, new.account, errors)
+    account = resolve_account(workspace, new.account, errors)
     allocations = tuple(
-        _allocation(workspace, f"allocations[{index}]", allocation, errors)
-        for index, allocation in enumerate(new.allocations)
+        _allocation(workspace, path, allocation, errors)
+        for path, allocation in with_paths("allocations", new.allocations)
     )
     if errors:
         raise ApiError.invalid_reference(errors)
@@ -62,9 +60,7 @@ def create(workspace: Workspace, new: NewTransaction) -> tuple[Outcome, Transact
     )
     stored = workspace.transactions.get(new.external_id)
     if stored is not None:
-        if stored.requested == requested:
-            return Outcome.REPLAYED, stored
-        raise ApiError.conflict(f"transaction {new.external_id!r} already exists with different content")
+        return replay_or_conflict(stored, stored.requested == requested, "transaction", new.external_id)
     now = workspace.now()
     record = TransactionRecord(
         id=workspace.new_id("txn"),
@@ -79,16 +75,12 @@ def create(workspace: Workspace, new: NewTransaction) -> tuple[Outcome, Transact
         modified=now,
         requested=requested,
     )
-    workspace.transactions.put(record)
-    return Outcome.CREATED, record
+    return created(workspace.transactions, record)
 
 
 def get(workspace: Workspace, transaction_id: str) -> TransactionRecord:
     """The transaction with this ``id``, or a 404."""
-    record = workspace.transactions.by_id(transaction_id)
-    if record is None:
-        raise ApiError.not_found("transaction", transaction_id)
-    return record
+    return or_not_found(workspace.transactions.by_id(transaction_id), "transaction", transaction_id)
 
 
 def update_allocations(
@@ -100,18 +92,16 @@ def update_allocations(
     every reference resolves (400), the allocations fit in the amount (400).
     """
     record = get(workspace, transaction_id)
-    if version != record.version:
-        raise ApiError.stale_version("transaction", transaction_id, version, record.version)
+    check_version("transaction", transaction_id, version, record.version)
     allocations = list(record.allocations)
     errors: list[FieldError] = []
-    for index, operation in enumerate(operations):
-        path = f"allocation_updates[{index}]"
+    for path, operation in with_paths("allocation_updates", operations):
         if isinstance(operation, AddAllocation):
             added = _allocation(workspace, path, operation.allocation, errors)
             if added is not None:
                 allocations.append(added)
         elif isinstance(operation, DeleteAllocation):
-            position = next((n for n, a in enumerate(allocations) if a.id == operation.id), None)
+            position = position_of(allocations, operation.id)
             if position is None:
                 message = f"no allocation {operation.id!r} on transaction {transaction_id!r}"
                 errors.append(FieldError(f"{path}.id", message))
@@ -157,47 +147,13 @@ def _check_fits(amount: str, allocations: Sequence[AllocationRecord], path: str)
         )
 
 
-def _resolve_account(workspace: Workspace, ref: AccountRef, errors: list[FieldError]) -> AccountRecord | None:
-    by_id = workspace.accounts.by_id(ref.id) if ref.id is not None else None
-    by_external_id = workspace.accounts.get(ref.external_id) if ref.external_id is not None else None
-    if ref.id is not None and by_id is None:
-        errors.append(FieldError("account.id", f"no external account with id {ref.id!r} in this workspace"))
-    elif ref.external_id is not None and by_external_id is None:
-        message = f"no external account with external_id {ref.external_id!r} in this workspace"
-        errors.append(FieldError("account.external_id", message))
-    elif by_id is not None and by_external_id is not None and by_id != by_external_id:
-        errors.append(FieldError("account", f"id {ref.id!r} and external_id {ref.external_id!r} are two accounts"))
-    elif (account := by_id or by_external_id) is not None:
-        return account
-    else:
-        errors.append(FieldError("account", "an account reference needs an id or an external_id"))
-    return None
-
-
 def _allocation(
     workspace: Workspace, path: str, new: NewAllocation, errors: list[FieldError]
 ) -> AllocationRecord | None:
     found = len(errors)
     if workspace.invoices.get(new.invoice_id) is None:
         errors.append(FieldError(f"{path}.invoice_id", f"no invoice {new.invoice_id!r} in this workspace"))
-    user = _resolve_user(workspace, f"{path}.user", new.user, errors)
+    user = resolve_user(workspace, f"{path}.user", new.user, errors)
     if len(errors) > found or user is None:
         return None
     return AllocationRecord(workspace.new_id("alloc"), new.amount, new.invoice_id, new.type, user)
-
-
-def _resolve_user(workspace: Workspace, path: str, ref: UserRef, errors: list[FieldError]) -> UserRecord | None:
-    by_id = workspace.users.by_id(ref.id) if ref.id is not None else None
-    by_external_id = workspace.users.get(ref.external_id) if ref.external_id is not None else None
-    if ref.id is not None and by_id is None:
-        errors.append(FieldError(f"{path}.id", f"no user with id {ref.id!r} in this workspace"))
-    elif ref.external_id is not None and by_external_id is None:
-        message = f"no user with external_id {ref.external_id!r} in this workspace"
-        errors.append(FieldError(f"{path}.external_id", message))
-    elif by_id is not None and by_external_id is not None and by_id != by_external_id:
-        errors.append(FieldError(path, f"id {ref.id!r} and external_id {ref.external_id!r} are two users"))
-    elif (user := by_id or by_external_id) is not None:
-        return user
-    else:
-        errors.append(FieldError(path, "a user reference needs an id or an external_id"))
-    return None
