@@ -17,16 +17,11 @@ LineItemType = Literal["payin", "payout"]
 
 
 @attrs.frozen
-class LineItem(Model):
-    """One line of an invoice to create.
-
-    Construction does not validate; ``invoices.create`` checks every field before sending.
-
-    .. versionadded:: 0.1.0
-    """
+class _NewLineItem(Model):
+    """The fields of a line item to create, which an update's ``add`` operation sends too."""
 
     amount: str
-    """Amount in the currency's smallest unit (e.g. cents), as a string of digits."""
+    """Amount in the currency's smallest unit (e.g. cents), as a string of digits (a non-negative int is accepted)."""
     currency_code: CurrencyCode
     """Currency code (ISO 4217 or crypto), one of :data:`~fragment.types.CurrencyCode`."""
     description: str
@@ -37,6 +32,16 @@ class LineItem(Model):
     """``"payin"`` or ``"payout"``."""
     user_id: str
     """External ID of the user this line item belongs to."""
+
+
+@attrs.frozen
+class LineItem(_NewLineItem):
+    """One line of an invoice to create.
+
+    Construction does not validate; ``invoices.create`` checks every field before sending.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 @attrs.frozen

@@ -7,6 +7,7 @@ from typing import Literal
 import attrs
 
 from ._model import Model
+from ._ops import operation_fields
 from .invoice import Invoice, LineItem
 
 __all__ = [
@@ -20,7 +21,15 @@ __all__ = [
 
 
 @attrs.frozen(kw_only=True)
-class DataDiffAddDiffEntry(Model):
+class _WholeLineItemEntry(Model):
+    """A diff entry that carries a whole line item: one that was added, or one that was removed."""
+
+    item: LineItem
+    """The line item that was added, or the one that was removed (as it was before)."""
+
+
+@attrs.frozen(kw_only=True, field_transformer=operation_fields)
+class DataDiffAddDiffEntry(_WholeLineItemEntry):
     """A line item added since the first version.
 
     .. versionadded:: 0.2.0
@@ -28,8 +37,6 @@ class DataDiffAddDiffEntry(Model):
 
     op: Literal["add"] | str = "add"
     """``"add"``."""
-    item: LineItem
-    """The line item that was added."""
 
 
 @attrs.frozen(kw_only=True)
@@ -49,8 +56,8 @@ class DataDiffUpdateDiffEntry(Model):
     """The amount after the change."""
 
 
-@attrs.frozen(kw_only=True)
-class DataDiffDeleteDiffEntry(Model):
+@attrs.frozen(kw_only=True, field_transformer=operation_fields)
+class DataDiffDeleteDiffEntry(_WholeLineItemEntry):
     """A line item that was removed.
 
     .. versionadded:: 0.2.0
@@ -58,8 +65,6 @@ class DataDiffDeleteDiffEntry(Model):
 
     op: Literal["delete"] | str = "delete"
     """``"delete"``."""
-    item: LineItem
-    """The line item that was removed."""
 
 
 DataDiff = DataDiffAddDiffEntry | DataDiffUpdateDiffEntry | DataDiffDeleteDiffEntry

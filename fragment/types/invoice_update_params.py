@@ -8,33 +8,21 @@ from typing import Literal
 import attrs
 
 from ._model import Model
-from .currency_code import CurrencyCode
-from .invoice_create_params import LineItemType
+from ._ops import DeleteById, operation_fields
+from .invoice_create_params import _NewLineItem
 
 __all__ = ["InvoiceUpdateParams", "LineItemAddOp", "LineItemDeleteOp", "LineItemUpdateOp", "LineItemsUpdate"]
 
 
-@attrs.frozen(kw_only=True)
-class LineItemAddOp(Model):
-    """Add a line item (``op: "add"``).
+@attrs.frozen(kw_only=True, field_transformer=operation_fields)
+class LineItemAddOp(_NewLineItem):
+    """Add a line item (``op: "add"``), with the fields of a :class:`~fragment.types.LineItem` to create.
 
     .. versionadded:: 0.2.0
     """
 
     op: Literal["add"] = "add"
     """``"add"``."""
-    amount: str
-    """Amount in the currency's smallest unit, as a string of digits (a non-negative int is accepted)."""
-    currency_code: CurrencyCode
-    """Currency code (ISO 4217 or crypto), one of :data:`~fragment.types.CurrencyCode`."""
-    description: str
-    """Description of the line item."""
-    product_id: str
-    """ID of the product or catalog item."""
-    type: LineItemType
-    """``"payin"`` or ``"payout"``."""
-    user_id: str
-    """External ID of the user this line item belongs to."""
 
 
 @attrs.frozen(kw_only=True)
@@ -53,16 +41,11 @@ class LineItemUpdateOp(Model):
 
 
 @attrs.frozen(kw_only=True)
-class LineItemDeleteOp(Model):
-    """Remove a line item (``op: "delete"``).
+class LineItemDeleteOp(DeleteById):
+    """Remove a line item (``op: "delete"``) by its ID.
 
     .. versionadded:: 0.2.0
     """
-
-    op: Literal["delete"] = "delete"
-    """``"delete"``."""
-    id: str
-    """The line item's ID."""
 
 
 LineItemsUpdate = LineItemAddOp | LineItemUpdateOp | LineItemDeleteOp

@@ -21,18 +21,23 @@ AllocationType = Literal["invoice_payin", "invoice_payout"]
 
 
 @attrs.frozen
-class AllocationUser(Model):
+class _ByIdOrExternalId(Model):
+    """Names a user or an account by the API's ID for it, by yours, or by both."""
+
+    id: str | None = None
+    """The ID the API assigned to it (an account's starts with ``ext_account_``)."""
+    external_id: str | None = None
+    """Your system's ID for it."""
+
+
+@attrs.frozen
+class AllocationUser(_ByIdOrExternalId):
     """The user an allocation is for: by ``id`` or by ``external_id``.
 
     A request names exactly one of them; an answer may carry both.
 
     .. versionadded:: 0.2.0
     """
-
-    id: str | None = None
-    """The user's ID (assigned by the API)."""
-    external_id: str | None = None
-    """The user's external ID (yours)."""
 
 
 @attrs.frozen

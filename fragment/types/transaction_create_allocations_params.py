@@ -8,41 +8,33 @@ from typing import Literal
 import attrs
 
 from ._model import Model
-from .transaction import AllocationType, AllocationUser
+from ._ops import DeleteById, operation_fields
+from .transaction_create_params import _NewAllocation
 
 __all__ = ["AllocationAddOp", "AllocationDeleteOp", "AllocationUpdate", "TransactionCreateAllocationsParams"]
 
 
-@attrs.frozen(kw_only=True)
-class AllocationAddOp(Model):
+@attrs.frozen(kw_only=True, field_transformer=operation_fields)
+class AllocationAddOp(_NewAllocation):
     """Allocate part of the transaction to an invoice (``op: "add"``).
+
+    Its fields are those of a new :class:`~fragment.types.transaction_create_params.Allocation`.
 
     .. versionadded:: 0.2.0
     """
 
     op: Literal["add"] = "add"
     """``"add"``."""
-    amount: str
-    """Amount in the currency's smallest unit, as a string of digits (a non-negative int is accepted)."""
-    invoice_id: str
-    """The invoice to allocate against."""
-    type: AllocationType
-    """``"invoice_payin"`` or ``"invoice_payout"``."""
-    user: AllocationUser
-    """The user the allocation is for: by ``id`` or by ``external_id``, exactly one."""
 
 
 @attrs.frozen(kw_only=True)
-class AllocationDeleteOp(Model):
-    """Remove an allocation (``op: "delete"``); there is no update: delete and add instead.
+class AllocationDeleteOp(DeleteById):
+    """Remove an allocation (``op: "delete"``) by its ID, :attr:`fragment.types.transaction.Allocation.id`.
+
+    There is no update: delete and add instead.
 
     .. versionadded:: 0.2.0
     """
-
-    op: Literal["delete"] = "delete"
-    """``"delete"``."""
-    id: str
-    """The allocation's ID (:attr:`fragment.types.transaction.Allocation.id`)."""
 
 
 AllocationUpdate = AllocationAddOp | AllocationDeleteOp

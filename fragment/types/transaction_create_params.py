@@ -9,30 +9,22 @@ import attrs
 
 from ._model import Model
 from .currency_code import CurrencyCode
-from .transaction import AllocationType, AllocationUser
+from .transaction import AllocationType, AllocationUser, _ByIdOrExternalId
 
 __all__ = ["Account", "Allocation", "AllocationUser", "TransactionCreateParams"]
 
 
 @attrs.frozen
-class Account(Model):
+class Account(_ByIdOrExternalId):
     """The external account of a new transaction: by ``id``, ``external_id`` or both (not neither).
 
     .. versionadded:: 0.2.0
     """
 
-    id: str | None = None
-    """The account's ID (``ext_account_...``)."""
-    external_id: str | None = None
-    """Your system's ID for the account."""
-
 
 @attrs.frozen
-class Allocation(Model):
-    """A share of a new transaction allocated to an invoice, for one user.
-
-    .. versionadded:: 0.2.0
-    """
+class _NewAllocation(Model):
+    """The fields of an allocation to make, which an allocation update's ``add`` operation sends too."""
 
     amount: str
     """Amount in the currency's smallest unit, as a string of digits (a non-negative int is accepted)."""
@@ -42,6 +34,14 @@ class Allocation(Model):
     """``"invoice_payin"`` or ``"invoice_payout"``."""
     user: AllocationUser
     """The user the allocation is for: by ``id`` or by ``external_id``, exactly one."""
+
+
+@attrs.frozen
+class Allocation(_NewAllocation):
+    """A share of a new transaction allocated to an invoice, for one user.
+
+    .. versionadded:: 0.2.0
+    """
 
 
 @attrs.frozen
