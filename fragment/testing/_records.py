@@ -21,6 +21,7 @@ __all__ = [
     "AllocationRecord",
     "DeleteAllocation",
     "DeleteLineItem",
+    "ExternalRef",
     "InvoiceRecord",
     "InvoiceVersion",
     "LineItemOp",
@@ -115,19 +116,16 @@ class NewExternalAccount:
 
 
 @attrs.frozen
-class AccountRef:
-    """An external account by ``id``, ``external_id`` or both."""
+class ExternalRef:
+    """A user or an external account, named by its ``id``, its ``external_id`` or both."""
 
     id: str | None = None
     external_id: str | None = None
 
 
-@attrs.frozen
-class UserRef:
-    """A user by ``id`` or ``external_id``."""
-
-    id: str | None = None
-    external_id: str | None = None
+# The names say which of the two a rule expects; the reference is the same.
+AccountRef = ExternalRef
+UserRef = ExternalRef
 
 
 @attrs.frozen
@@ -173,21 +171,15 @@ AllocationOp = AddAllocation | DeleteAllocation
 
 
 @attrs.frozen
-class LineItemRecord:
+class LineItemRecord(NewLineItem):
     """A stored line item: the requested one plus its generated ``id``."""
 
     id: str
-    amount: str
-    currency_code: str
-    description: str
-    product_id: str
-    type: str
-    user_id: str
 
     @classmethod
     def of(cls, id: str, item: NewLineItem) -> LineItemRecord:
         """The record of ``item`` under ``id``."""
-        return cls(id, item.amount, item.currency_code, item.description, item.product_id, item.type, item.user_id)
+        return cls(**attrs.asdict(item, recurse=False), id=id)
 
 
 @attrs.frozen

@@ -21,14 +21,15 @@ from .._validation import validate
 from .._wire import from_wire, read_wire_body
 from ..types import (
     AllocationAddOp,
-    AllocationDeleteOp,
     ExternalAccountCreateParams,
     InvoiceCreateParams,
     InvoiceUpdateParams,
     LineItemAddOp,
     LineItemDeleteOp,
+    LineItemsUpdate,
     LineItemUpdateOp,
     ProductCreateParams,
+    RoleCreateParams,
     TransactionCreateAllocationsParams,
     TransactionCreateParams,
     UserCreateParams,
@@ -62,6 +63,7 @@ __all__ = [
     "new_account",
     "new_line_items",
     "new_product",
+    "new_role",
     "new_transaction",
     "new_user",
     "no_query",
@@ -126,15 +128,17 @@ def new_line_items(params: InvoiceCreateParams) -> tuple[NewLineItem, ...]:
 
 def line_item_operations(params: InvoiceUpdateParams) -> tuple[LineItemOp, ...]:
     """The operations of an invoice update, in order."""
-    operations: list[LineItemOp] = []
-    for operation in params.line_items_update:
-        if isinstance(operation, LineItemAddOp):
-            operations.append(AddLineItem(_new_line_item(operation)))
-        elif isinstance(operation, LineItemUpdateOp):
-            operations.append(UpdateLineItem(operation.id, operation.amount))
-        elif isinstance(operation, LineItemDeleteOp):
-            operations.append(DeleteLineItem(operation.id))
-    return tuple(operations)
+    return tuple(_line_item_operation(operation) for operation in params.line_items_update)
+
+
+def _line_item_operation(operation: LineItemsUpdate) -> LineItemOp:
+    match operation:
+        case LineItemAddOp():
+            return AddLineItem(_new_line_item(operation))
+        case LineItemUpdateOp():
+            return UpdateLineItem(operation.id, operation.amount)
+        case LineItemDeleteOp():
+            return DeleteLineItem(operation.id)
 
 
 def _new_line_item(item: CreateLineItem | LineItemAddOp) -> NewLineItem:
@@ -149,6 +153,11 @@ def new_product(params: ProductCreateParams) -> NewProduct:
         tuple(RoleRef(ref.id, ref.name) for ref in params.paid_by_roles or ()),
         tuple(RoleRef(ref.id, ref.name) for ref in params.paid_to_roles or ()),
     )
+
+
+def new_role(params: RoleCreateParams) -> str:
+    """A role to create: a role is only its name."""
+    return params.role
 
 
 def new_user(params: UserCreateParams) -> NewUser:
@@ -176,14 +185,13 @@ def new_transaction(params: TransactionCreateParams) -> NewTransaction:
 
 
 def allocation_operations(params: TransactionCreateAllocationsParams) -> tuple[AllocationOp, ...]:
-    """The operations of an allocation change, in order."""
-    operations: list[AllocationOp] = []
-    for operation in params.allocation_updates:
-        if isinstance(operation, AllocationAddOp):
-            operations.append(AddAllocation(_new_allocation(operation)))
-        elif isinstance(operation, AllocationDeleteOp):
-            operations.append(DeleteAllocation(operation.id))
-    return tuple(operations)
+    """The operations of an allocation change, in order: each adds or deletes one."""
+    return tuple(
+        AddAllocation(_new_allocation(operation))
+        if isinstance(operation, AllocationAddOp)
+        else DeleteAllocation(operation.id)
+        for operation in params.allocation_updates
+    )
 
 
 def _new_allocation(allocation: Allocation | AllocationAddOp) -> NewAllocation:

@@ -3,11 +3,14 @@
 A handler gets an authenticated :class:`Call`, reads it with the SDK's own validator
 (:mod:`._requests`), applies the store's rules under the store's lock and answers with the
 SDK's own response models (:mod:`._render`). Refusals are raised as :class:`ApiError`.
+Most handlers are one of four shapes (create, retrieve, update, list) given the operation's
+parts; the three that are not are written out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
 from urllib.parse import unquote
 
 import attrs
@@ -28,6 +31,7 @@ from . import _catalog, _invoices, _render, _requests, _transactions
 from ._answers import Answer, ApiError, data_answer
 from ._balances import invoice_balances
 from ._store import Store
+from ._workspace import Outcome, Workspace
 
 __all__ = ["ROUTES", "Call", "Route"]
 
@@ -45,6 +49,9 @@ class Call:
     body: bytes
 
 
+Handler = Callable[[Call], Answer]
+
+
 @attrs.frozen
 class Route:
     """One operation of the API."""
@@ -54,7 +61,7 @@ class Route:
     """The path template, as API.md writes it: ``/invoices/{id}``; also the key of its stats."""
     operation: str
     """The SDK's name of the operation: ``invoices.create``."""
-    handler: Callable[[Call], Answer]
+    handler: Handler
     takes_query: bool = False
     """Only ``GET /transactions`` has query parameters; elsewhere any is refused."""
 
@@ -85,7 +92,97 @@ class Route:
         return values
 
 
-# --- invoices ------------------------------------------------------------------------------
+P = TypeVar("P")
+N = TypeVar("N")
+Op = TypeVar("Op")
+R = TypeVar("R")
+
+
+class _Versioned(Protocol):
+    """A request that names the version it applies to."""
+
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=_Versioned)
+
+# --- the shapes most operations share ------------------------------------------------------
+# The body is read and checked before the store's lock is taken, and the answer rendered after
+# it is released: a record read once is a consistent snapshot.
+
+
+def _create(
+    params_cls: type[P],
+    new: Callable[[P], N],
+    create: Callable[[Workspace, N], tuple[Outcome, R]],
+    render: Callable[[R], object],
+) -> Handler:
+    """``POST /<resources>``: 201 with the new record, or 200 with the stored one on a replay."""
+
+    def handler(call: Call) -> Answer:
+        wanted = new(_requests.body(params_cls, call.body))
+        with call.store.open(call.workspace_id) as workspace:
+            outcome, record = create(workspace, wanted)
+        return data_answer(outcome.value, render(record))
+
+    return handler
+
+
+def _retrieve(get: Callable[[Workspace, str], R], render: Callable[[R], object], *, key: str = "id") -> Handler:
+    """``GET /<resources>/{key}``: the record, or the 404 that ``get`` raises."""
+
+    def handler(call: Call) -> Answer:
+        with call.store.open(call.workspace_id) as workspace:
+            record = get(workspace, call.path[key])
+        return data_answer(200, render(record))
+
+    return handler
+
+
+def _update(
+    params_cls: type[V],
+    operations: Callable[[V], tuple[Op, ...]],
+    update: Callable[[Workspace, str, Sequence[Op], float], R],
+    render: Callable[[R], object],
+) -> Handler:
+    """``POST /<resources>/{id}[/...]``: apply the body's operations to the version it names."""
+
+    def handler(call: Call) -> Answer:
+        params = _requests.body(params_cls, call.body)
+        wanted = operations(params)
+        with call.store.open(call.workspace_id) as workspace:
+            record = update(workspace, call.path["id"], wanted, params.version)
+        return data_answer(200, render(record))
+
+    return handler
+
+
+def _list(kind: str) -> Handler:
+    """``GET /<resources>``: every record of the caller's workspace, as :meth:`Emulator.invoices` lists them."""
+
+    def handler(call: Call) -> Answer:
+        return data_answer(200, _render.stored(call.store, kind, call.workspace_id))
+
+    return handler
+
+
+# --- each operation's handler, where the table below cannot spell it on one line ----------
+
+_update_invoice = _update(InvoiceUpdateParams, _requests.line_item_operations, _invoices.update, _render.invoice)
+_create_product = _create(ProductCreateParams, _requests.new_product, _catalog.create_product, _render.product)
+_create_role = _create(RoleCreateParams, _requests.new_role, _catalog.create_role, _render.role)
+_create_user = _create(UserCreateParams, _requests.new_user, _catalog.create_user, _render.user)
+_create_account = _create(ExternalAccountCreateParams, _requests.new_account, _catalog.create_account, _render.account)
+_create_transaction = _create(
+    TransactionCreateParams, _requests.new_transaction, _transactions.create, _render.transaction
+)
+_create_allocations = _update(
+    TransactionCreateAllocationsParams,
+    _requests.allocation_operations,
+    _transactions.update_allocations,
+    _render.transaction,
+)
 
 
 def _create_invoice(call: Call) -> Answer:
@@ -102,103 +199,6 @@ def _retrieve_invoice(call: Call) -> Answer:
     return data_answer(200, _render.invoice_with_balances(record, balances))
 
 
-def _update_invoice(call: Call) -> Answer:
-    params = _requests.body(InvoiceUpdateParams, call.body)
-    operations = _requests.line_item_operations(params)
-    with call.store.open(call.workspace_id) as workspace:
-        record = _invoices.update(workspace, call.path["id"], operations, params.version)
-    return data_answer(200, _render.invoice(record))
-
-
-def _list_invoices(call: Call) -> Answer:
-    with call.store.open(call.workspace_id) as workspace:
-        records = list(workspace.invoices)
-    return data_answer(200, [_render.invoice(record) for record in records])
-
-
-def _list_invoice_history(call: Call) -> Answer:
-    with call.store.open(call.workspace_id) as workspace:
-        record = _invoices.get(workspace, call.path["id"])
-    return data_answer(200, _render.invoice_history(record))
-
-
-# --- products, roles, users, external accounts ---------------------------------------------
-
-
-def _create_product(call: Call) -> Answer:
-    params = _requests.body(ProductCreateParams, call.body)
-    with call.store.open(call.workspace_id) as workspace:
-        outcome, record = _catalog.create_product(workspace, _requests.new_product(params))
-    return data_answer(outcome.value, _render.product(record))
-
-
-def _retrieve_product(call: Call) -> Answer:
-    with call.store.open(call.workspace_id) as workspace:
-        record = _catalog.get_product(workspace, call.path["code"])
-    return data_answer(200, _render.product(record))
-
-
-def _list_products(call: Call) -> Answer:
-    with call.store.open(call.workspace_id) as workspace:
-        records = list(workspace.products)
-    return data_answer(200, [_render.product(record) for record in records])
-
-
-def _create_role(call: Call) -> Answer:
-    params = _requests.body(RoleCreateParams, call.body)
-    with call.store.open(call.workspace_id) as workspace:
-        outcome, record = _catalog.create_role(workspace, params.role)
-    return data_answer(outcome.value, _render.role(record))
-
-
-def _list_roles(call: Call) -> Answer:
-    with call.store.open(call.workspace_id) as workspace:
-        records = list(workspace.roles)
-    return data_answer(200, [_render.role(record) for record in records])
-
-
-def _create_user(call: Call) -> Answer:
-    params = _requests.body(UserCreateParams, call.body)
-    with call.store.open(call.workspace_id) as workspace:
-        outcome, record = _catalog.create_user(workspace, _requests.new_user(params))
-    return data_answer(outcome.value, _render.user(record))
-
-
-def _list_users(call: Call) -> Answer:
-    with call.store.open(call.workspace_id) as workspace:
-        records = list(workspace.users)
-    return data_answer(200, [_render.user(record) for record in records])
-
-
-def _create_account(call: Call) -> Answer:
-    params = _requests.body(ExternalAccountCreateParams, call.body)
-    with call.store.open(call.workspace_id) as workspace:
-        outcome, record = _catalog.create_account(workspace, _requests.new_account(params))
-    return data_answer(outcome.value, _render.account(record))
-
-
-def _list_accounts(call: Call) -> Answer:
-    with call.store.open(call.workspace_id) as workspace:
-        records = list(workspace.accounts)
-    return data_answer(200, [_render.account(record) for record in records])
-
-
-# --- transactions --------------------------------------------------------------------------
-
-
-def _create_transaction(call: Call) -> Answer:
-    params = _requests.body(TransactionCreateParams, call.body)
-    with call.store.open(call.workspace_id) as workspace:
-        outcome, record = _transactions.create(workspace, _requests.new_transaction(params))
-    return data_answer(outcome.value, _render.transaction(record))
-
-
-def _retrieve_transaction(call: Call) -> Answer:
-    with call.store.open(call.workspace_id) as workspace:
-        record = _transactions.get(workspace, call.path["id"])
-    return data_answer(200, _render.transaction(record))
-
-
 def _list_transactions(call: Call) -> Answer:
     params = _requests.query(TransactionListParams, call.query)
     with call.store.open(call.workspace_id) as workspace:
@@ -206,31 +206,23 @@ def _list_transactions(call: Call) -> Answer:
     return data_answer(200, [_render.transaction(record) for record in records])
 
 
-def _create_allocations(call: Call) -> Answer:
-    params = _requests.body(TransactionCreateAllocationsParams, call.body)
-    operations = _requests.allocation_operations(params)
-    with call.store.open(call.workspace_id) as workspace:
-        record = _transactions.update_allocations(workspace, call.path["id"], operations, params.version)
-    return data_answer(200, _render.transaction(record))
-
-
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/invoices", "invoices.create", _create_invoice),
     Route("GET", "/invoices/{id}", "invoices.retrieve", _retrieve_invoice),
     Route("POST", "/invoices/{id}", "invoices.update", _update_invoice),
-    Route("GET", "/invoices", "invoices.list", _list_invoices),
-    Route("GET", "/invoices/{id}/history", "invoices.list_history", _list_invoice_history),
+    Route("GET", "/invoices", "invoices.list", _list("invoices")),
+    Route("GET", "/invoices/{id}/history", "invoices.list_history", _retrieve(_invoices.get, _render.invoice_history)),
     Route("POST", "/products", "products.create", _create_product),
-    Route("GET", "/products/{code}", "products.retrieve", _retrieve_product),
-    Route("GET", "/products", "products.list", _list_products),
+    Route("GET", "/products/{code}", "products.retrieve", _retrieve(_catalog.get_product, _render.product, key="code")),
+    Route("GET", "/products", "products.list", _list("products")),
     Route("POST", "/roles", "roles.create", _create_role),
-    Route("GET", "/roles", "roles.list", _list_roles),
+    Route("GET", "/roles", "roles.list", _list("roles")),
     Route("POST", "/users", "users.create", _create_user),
-    Route("GET", "/users", "users.list", _list_users),
+    Route("GET", "/users", "users.list", _list("users")),
     Route("POST", "/external-accounts", "external_accounts.create", _create_account),
-    Route("GET", "/external-accounts", "external_accounts.list", _list_accounts),
+    Route("GET", "/external-accounts", "external_accounts.list", _list("external_accounts")),
     Route("POST", "/transactions", "transactions.create", _create_transaction),
-    Route("GET", "/transactions/{id}", "transactions.retrieve", _retrieve_transaction),
+    Route("GET", "/transactions/{id}", "transactions.retrieve", _retrieve(_transactions.get, _render.transaction)),
     Route("GET", "/transactions", "transactions.list", _list_transactions, takes_query=True),
     Route("POST", "/transactions/{id}/allocations", "transactions.create_allocations", _create_allocations),
 )

@@ -9,7 +9,7 @@ import logging
 import math
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict, overload
 
 from aiohttp import web
 
@@ -37,6 +37,39 @@ class ClientOptions(TypedDict):
     token_url: str
     client_id: str
     client_secret: str
+
+
+class StoredListing(Protocol):
+    """``emulator.invoices(workspace_id=None)``: the stored resources of one kind, as the API shows them."""
+
+    def __call__(self, workspace_id: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class _Listing:
+    """An :class:`Emulator` method that lists one kind of stored resource, for assertions.
+
+    The six listings differ only in the kind and the docstring, so each is one declaration.
+    """
+
+    def __init__(self, kind: str, doc: str | None = None, *, added: str | None = None) -> None:
+        self._kind = kind
+        doc = doc or f"The stored {kind.replace('_', ' ')}, as :meth:`invoices` gives invoices."
+        self.__doc__ = doc if added is None else f"{doc}\n\n.. versionadded:: {added}"
+
+    @overload
+    def __get__(self, emulator: None, owner: type[Emulator]) -> _Listing: ...
+    @overload
+    def __get__(self, emulator: Emulator, owner: type[Emulator]) -> StoredListing: ...
+    def __get__(self, emulator: Emulator | None, owner: type[Emulator]) -> _Listing | StoredListing:
+        if emulator is None:
+            return self
+        kind = self._kind
+
+        def listing(workspace_id: str | None = None) -> list[dict[str, Any]]:
+            return stored(emulator._state.store, kind, workspace_id)
+
+        listing.__doc__ = self.__doc__
+        return listing
 
 
 class Emulator:
@@ -228,48 +261,23 @@ class Emulator:
 
     # -- for assertions ---------------------------------------------------------------------
 
-    def invoices(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
+    invoices = _Listing(
+        "invoices",
         """The stored invoices as the API shows them (the ``data`` objects, wire keys).
 
         Each at its current version, in creation order; ``workspace_id=None`` lists every
         workspace.
-        """
-        return stored(self._state.store, "invoices", workspace_id)
-
-    def products(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        """The stored products, as :meth:`invoices` gives invoices.
-
-        .. versionadded:: 0.2.0
-        """
-        return stored(self._state.store, "products", workspace_id)
-
-    def roles(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        """The stored roles, as :meth:`invoices` gives invoices.
-
-        .. versionadded:: 0.2.0
-        """
-        return stored(self._state.store, "roles", workspace_id)
-
-    def users(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        """The stored users, as :meth:`invoices` gives invoices.
-
-        .. versionadded:: 0.2.0
-        """
-        return stored(self._state.store, "users", workspace_id)
-
-    def external_accounts(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        """The stored external accounts, as :meth:`invoices` gives invoices.
-
-        .. versionadded:: 0.2.0
-        """
-        return stored(self._state.store, "external_accounts", workspace_id)
-
-    def transactions(self, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        """The stored transactions (allocations and ``version`` as they are now), as :meth:`invoices` gives invoices.
-
-        .. versionadded:: 0.2.0
-        """
-        return stored(self._state.store, "transactions", workspace_id)
+        """,
+    )
+    products = _Listing("products", added="0.2.0")
+    roles = _Listing("roles", added="0.2.0")
+    users = _Listing("users", added="0.2.0")
+    external_accounts = _Listing("external_accounts", added="0.2.0")
+    transactions = _Listing(
+        "transactions",
+        "The stored transactions (allocations and ``version`` as they are now), as :meth:`invoices` gives invoices.",
+        added="0.2.0",
+    )
 
     @property
     def stats(self) -> Stats:

@@ -40,13 +40,11 @@ class TokenIssuer:
 
     def authenticate(self, authorization: str | None) -> EmulatorClient | None:
         """The client named by an HTTP Basic ``Authorization`` header, if its secret matches."""
-        if not authorization:
-            return None
-        scheme, _, encoded = authorization.partition(" ")
-        if scheme.lower() != "basic":
+        encoded = _credentials(authorization, "basic")
+        if encoded is None:
             return None
         try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+            decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return None
         client_id, sep, secret = decoded.partition(":")
@@ -70,13 +68,17 @@ class TokenIssuer:
 
     def client_for(self, authorization: str | None) -> EmulatorClient | None:
         """The client of a valid, unexpired ``Authorization: Bearer`` header, else None."""
-        if not authorization:
-            return None
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer":
+        token = _credentials(authorization, "bearer")
+        if token is None:
             return None
         with self._lock:
-            entry = self._tokens.get(token.strip())
+            entry = self._tokens.get(token)
         if entry is None or self._clock() >= entry[1]:
             return None
         return entry[0]
+
+
+def _credentials(authorization: str | None, scheme: str) -> str | None:
+    """What follows ``scheme`` (any case) in an ``Authorization`` header; None for another scheme or none."""
+    given, _, credentials = (authorization or "").partition(" ")
+    return credentials.strip() if given.lower() == scheme else None
