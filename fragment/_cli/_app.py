@@ -23,7 +23,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -44,6 +44,8 @@ __all__ = ["build_parser", "main"]
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 MAX_CONCURRENCY = 1000
 _RESERVED_OPTIONS = frozenset({"--json", "--table", "--help"})
+
+OptionsT = TypeVar("OptionsT", bound=attrs.AttrsInstance)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,7 +234,7 @@ def _add_import(verbs: Any, kind: ImportKind) -> None:
         f"file, --resume and a summary. JSON Lines: one {noun.one} per line, the keyword arguments of "
         f"{kind.resource}.create.",
     )
-    importer.add_argument("file", metavar="FILE", help=f"the {noun.many}: .csv, .jsonl or .ndjson; - for stdin")
+    importer.add_argument("source", metavar="FILE", help=f"the {noun.many}: .csv, .jsonl or .ndjson; - for stdin")
     importer.add_argument(
         "--format", choices=sorted(set(FORMATS.values())), help="the file's format (default: from its extension)"
     )
@@ -272,14 +274,7 @@ def _run_operation(args: argparse.Namespace) -> int:
 
 
 def _run_import(args: argparse.Namespace) -> int:
-    options = ImportOptions(
-        source=args.file,
-        format=args.format,
-        results=args.results,
-        resume=args.resume,
-        concurrency=args.concurrency,
-        shard=args.shard,
-    )
+    options = _from_args(ImportOptions, args)
     if args.dry_run:
         # Before any client exists: a dry run needs no credentials and never opens a connection.
         return check_file(args.kind, options, check_currency_codes=args.check_currency_codes, err=sys.stderr)
@@ -300,8 +295,12 @@ def _client_settings(args: argparse.Namespace) -> ClientSettings:
     if args.local and (given or args.client_secret is not None):
         given += ["--client-secret"] if args.client_secret is not None else []
         raise UsageError(f"--local starts its own emulator: do not combine it with {', '.join(given)}")
-    # Each setting is the global option of the same name.
-    return ClientSettings(**{field.name: getattr(args, field.name) for field in attrs.fields(ClientSettings)})
+    return _from_args(ClientSettings, args)
+
+
+def _from_args(cls: type[OptionsT], args: argparse.Namespace) -> OptionsT:
+    """``cls`` built from the parsed options: each field is the option of the same name."""
+    return cls(**{field.name: getattr(args, field.name) for field in attrs.fields(cls)})
 
 
 @attrs.define
