@@ -34,27 +34,12 @@ Which module owns what (all private but this one, ``types`` and ``testing``)::
     _cli/                   the fragment command line
 """
 
+from . import _errors
 from ._batch import BatchResult
 from ._client import AsyncFragment
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConflictError,
-    FieldError,
-    FragmentError,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    UnprocessableEntityError,
-    ValidationError,
-)
+
+# The whole exception hierarchy is public: its names are listed once, in _errors.__all__.
+from ._errors import *  # noqa: F403
 from ._events import RequestEvent, ResponseEvent, RetryEvent
 from ._logging import setup_logging as _setup_logging
 from ._operation import RequestOptions
@@ -65,25 +50,10 @@ from ._transport import AiohttpTransport, Request, Response, Transport
 from ._version import __version__
 
 __all__ = [
-    "APIConnectionError",
-    "APIError",
-    "APIResponseValidationError",
-    "APIStatusError",
-    "APITimeoutError",
     "AiohttpTransport",
     "AsyncFragment",
-    "AuthenticationError",
-    "BadRequestError",
     "BatchResult",
-    "ClientClosedError",
-    "ConflictError",
-    "FieldError",
     "Fragment",
-    "FragmentError",
-    "InternalServerError",
-    "NotFoundError",
-    "PermissionDeniedError",
-    "RateLimitError",
     "RawResponse",
     "Request",
     "RequestEvent",
@@ -92,11 +62,11 @@ __all__ = [
     "ResponseEvent",
     "RetryEvent",
     "Transport",
-    "UnprocessableEntityError",
-    "ValidationError",
     "__version__",
     "shard",
     "shard_of",
 ]
+__all__ += _errors.__all__
+__all__.sort()  # one sorted list, the exceptions among the rest
 
 _setup_logging()

@@ -32,7 +32,7 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Required, TypedDict, TypeVar, Unpack
 
 import attrs
 
@@ -110,64 +110,68 @@ def check_concurrency(concurrency: int | None) -> None:
         raise ValueError(f"concurrency must be a positive int or None (adaptive), got {concurrency!r}")
 
 
+class _BatchOptions(TypedDict, Generic[R], total=False):
+    """How a batch runs, the same whether its results are streamed or collected."""
+
+    concurrency: Required[int | None]
+    """The most requests in flight; None lets the controller find how many, up to
+    :data:`~fragment._pacing.DEFAULT_MAX_CONCURRENCY`."""
+    on_result: Callable[[BatchResult[R]], object] | None
+    """Called with each result as soon as it exists."""
+    sleep: Callable[[float], Awaitable[None]]
+    """How the controller waits (``asyncio.sleep`` by default)."""
+
+
 async def run_batch(
-    items: Iterable[object] | AsyncIterable[object],
-    spec: BatchSpec[P, R],
-    *,
-    concurrency: int | None,
-    on_result: Callable[[BatchResult[R]], object] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    items: Iterable[object] | AsyncIterable[object], spec: BatchSpec[P, R], **options: Unpack[_BatchOptions[R]]
 ) -> AsyncGenerator[BatchResult[R], None]:
     """Yield one :class:`BatchResult` per input item, in completion order.
 
-    ``concurrency`` caps the requests in flight; None lets the controller find how many, up
-    to :data:`~fragment._pacing.DEFAULT_MAX_CONCURRENCY`. At most that cap of results wait
-    for the consumer: a slow consumer slows the sends. An exception raised by the input
-    itself ends the batch with that exception, after the requests in flight have finished
-    and been reported.
+    At most the concurrency's cap of results wait for the consumer: a slow consumer slows
+    the sends. An exception raised by the input itself ends the batch with that exception,
+    after the requests in flight have finished and been reported.
     """
+    concurrency = options["concurrency"]
     cap = DEFAULT_MAX_CONCURRENCY if concurrency is None else concurrency
-    batch = _Batch(_Source(items, spec), spec, concurrency, on_result, backlog=cap, sleep=sleep)
-    batch.start()
-    try:
-        with _fewer_collections():
-            while True:
-                while batch.results:
-                    result = batch.results.popleft()
-                    batch.room.set()
-                    yield result
-                batch.raise_failure()
-                if batch.live_workers == 0:
-                    break
-                batch.ready.clear()
-                await batch.ready.wait()
-    finally:
-        await batch.stop()
-    batch.raise_failure()
+    batch = _Batch(items, spec, options, backlog=cap)
+    async with _running(batch):
+        while True:
+            while batch.results:
+                result = batch.results.popleft()
+                batch.room.set()
+                yield result
+            batch.raise_failure()
+            if batch.live_workers == 0:
+                break
+            batch.ready.clear()
+            await batch.ready.wait()
 
 
 async def collect_batch(
-    items: Iterable[object] | AsyncIterable[object],
-    spec: BatchSpec[P, R],
-    *,
-    concurrency: int | None,
-    on_result: Callable[[BatchResult[R]], object] | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    items: Iterable[object] | AsyncIterable[object], spec: BatchSpec[P, R], **options: Unpack[_BatchOptions[R]]
 ) -> list[BatchResult[R]]:
     """Run a whole batch and return its results in input order.
 
     The same workers as :func:`run_batch`, without a consumer to wake for every result: that
     task switch per result is most of what streaming costs over collecting.
     """
-    batch = _Batch(_Source(items, spec), spec, concurrency, on_result, backlog=None, sleep=sleep)
+    batch = _Batch(items, spec, options, backlog=None)
+    async with _running(batch):
+        await batch.finished.wait()
+    return sorted(batch.results, key=_by_index)
+
+
+@contextlib.asynccontextmanager
+async def _running(batch: _Batch[Any, Any]) -> AsyncIterator[None]:
+    """Run the batch's workers while the body waits for them; then stop the workers (the body
+    may have been cancelled or abandoned) and raise what ended the batch early, if anything."""
     batch.start()
     try:
         with _fewer_collections():
-            await batch.finished.wait()
+            yield
     finally:
         await batch.stop()
     batch.raise_failure()
-    return sorted(batch.results, key=_by_index)
 
 
 @contextlib.contextmanager
@@ -278,20 +282,20 @@ class _Batch(Generic[P, R]):
 
     def __init__(
         self,
-        source: _Source[P, R],
+        items: Iterable[object] | AsyncIterable[object],
         spec: BatchSpec[P, R],
-        concurrency: int | None,
-        on_result: Callable[[BatchResult[R]], object] | None,
+        options: _BatchOptions[R],
         *,
         backlog: int | None,
-        sleep: Callable[[float], Awaitable[None]],
     ) -> None:
-        self._source = source
+        self._source = _Source(items, spec)
         self._spec = spec
         # The loop's clock: the one its sleeps are measured by (and a virtual one in tests).
-        self._controller = RateController(concurrency, clock=asyncio.get_running_loop().time, sleep=sleep)
+        clock = asyncio.get_running_loop().time
+        sleep = options.get("sleep", asyncio.sleep)
+        self._controller = RateController(options["concurrency"], clock=clock, sleep=sleep)
         self._backlog = backlog
-        self._on_result = on_result
+        self._on_result = options.get("on_result")
         self.results: deque[BatchResult[R]] = deque()
         self.ready = asyncio.Event()  # a result is waiting, or the last worker has ended
         self.room = asyncio.Event()  # the consumer took a result

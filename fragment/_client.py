@@ -12,9 +12,10 @@ from __future__ import annotations
 import itertools
 import os
 import ssl as ssl_module
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, Never, Unpack, overload
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
@@ -44,6 +45,11 @@ from ._validation import validate
 from ._wire import to_wire
 from .resources import RESOURCES
 
+if sys.version_info >= (3, 13):
+    from typing import TypeVar
+else:  # a TypeVar with a default (PEP 696); aiohttp requires typing_extensions before 3.13
+    from typing_extensions import TypeVar
+
 if TYPE_CHECKING:
     from ._pacing import Pacer
     from .resources.external_accounts import ExternalAccounts
@@ -62,7 +68,10 @@ __all__ = [
     "Timeout",
 ]
 
-R = TypeVar("R")
+C = TypeVar("C")
+H = TypeVar("H")
+R = TypeVar("R", default=Any)  # request() without cast_to answers plain JSON: Any
+T = TypeVar("T")
 
 DEFAULT_BASE_URL: Final = "https://api.us-west-2.fragment.dev"
 DEFAULT_TOKEN_URL: Final = "https://auth.us-west-2.fragment.dev/oauth2/token"
@@ -130,6 +139,38 @@ class _Shared:
     hooks: Hooks = attrs.field(factory=Hooks)
     tokens: TokenCache = attrs.field(factory=TokenCache)
     closed: bool = False
+
+
+class _Setting(Generic[C, T]):
+    """A read-only attribute of a client that shows one of its settings.
+
+    An object that holds a client (the blocking facade) shows the same setting, with the same
+    docs, through :meth:`via`.
+    """
+
+    def __init__(self, read: Callable[[C], T], doc: str) -> None:
+        self._read = read
+        self.__doc__ = doc
+
+    def via(self, client_of: Callable[[H], C]) -> _Setting[H, T]:
+        """The same setting, shown by an object that holds a client."""
+        read = self._read
+        return _Setting(lambda holder: read(client_of(holder)), self.__doc__ or "")
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _Setting[C, T]: ...
+    @overload
+    def __get__(self, instance: C, owner: type[Any]) -> T: ...
+    def __get__(self, instance: C | None, owner: type[Any]) -> T | _Setting[C, T]:
+        return self if instance is None else self._read(instance)
+
+    def __set__(self, instance: C, value: Never) -> None:  # Never: type checkers refuse an assignment
+        raise AttributeError("a client's settings are read-only; with_options() makes a client with other ones")
+
+
+def _setting(read: Callable[[AsyncFragment], T], doc: str) -> _Setting[AsyncFragment, T]:
+    """A setting of :class:`AsyncFragment` (a plain call could not infer the lambda's argument type)."""
+    return _Setting(read, doc)
 
 
 class AsyncFragment:
@@ -268,30 +309,14 @@ class AsyncFragment:
         clone._setup(attrs.evolve(self._options, **changes), self._shared)
         return clone
 
-    @property
-    def base_url(self) -> str:
-        """The API's base URL, without a trailing slash."""
-        return self._options.base_url
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a failed request is retried."""
-        return self._options.max_retries
-
-    @property
-    def timeout(self) -> aiohttp.ClientTimeout:
-        """The default timeout of each request."""
-        return self._options.timeout
-
-    @property
-    def max_connections(self) -> int:
-        """The size of the connection pool."""
-        return self._shared.max_connections
-
-    @property
-    def check_currency_codes(self) -> bool:
-        """Whether ``currency_code`` values are checked against this release's list."""
-        return self._options.check_currency_codes
+    base_url = _setting(lambda client: client._options.base_url, "The API's base URL, without a trailing slash.")
+    max_retries = _setting(lambda client: client._options.max_retries, "How many times a failed request is retried.")
+    timeout = _setting(lambda client: client._options.timeout, "The default timeout of each request.")
+    max_connections = _setting(lambda client: client._shared.max_connections, "The size of the connection pool.")
+    check_currency_codes = _setting(
+        lambda client: client._options.check_currency_codes,
+        "Whether ``currency_code`` values are checked against this release's list.",
+    )
 
     @property
     def with_raw_response(self) -> AsyncRawClient:
@@ -401,28 +426,6 @@ class AsyncFragment:
         client_timeout = self._options.timeout if timeout is None else _as_client_timeout(timeout)
         return Request(method, url, headers, body, client_timeout)
 
-    @overload
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        query: Mapping[str, object] | None = None,
-        cast_to: type[R],
-        **options: Unpack[RequestOptions],
-    ) -> R: ...
-    @overload
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        query: Mapping[str, object] | None = None,
-        cast_to: None = None,
-        **options: Unpack[RequestOptions],
-    ) -> Any: ...
     async def request(
         self,
         method: str,
@@ -432,7 +435,7 @@ class AsyncFragment:
         query: Mapping[str, object] | None = None,
         cast_to: type[R] | None = None,
         **options: Unpack[RequestOptions],
-    ) -> Any:
+    ) -> R:
         """Call an endpoint this SDK does not model yet, through the same pipeline as every operation.
 
         Auth, retries, timeouts, errors and event hooks are the same; nothing is validated
@@ -456,7 +459,8 @@ class AsyncFragment:
         exchange = await self._exchange(request, "request")
         if cast_to is not None:
             return decode_response(cast_to, exchange.status, exchange.body)
-        return decode_json(exchange.status, exchange.body)
+        decoded: R = decode_json(exchange.status, exchange.body)  # R is Any here, its default
+        return decoded
 
     async def _exchange(
         self, request: Request, operation: str, *, version_guarded: bool = False, pacer: Pacer | None = None

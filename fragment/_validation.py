@@ -211,8 +211,7 @@ def _fields_of(cls: type | tuple[type, ...], value: object) -> dict[Any, Any]:
     if isinstance(value, Mapping):
         return dict(value)
     names = cls.__name__ if isinstance(cls, type) else ", ".join(c.__name__ for c in cls)
-    article = "an" if names[0] in "AEIOU" else "a"
-    raise _Problem(f"expected {article} {names} or a mapping, got {_describe(value)}")
+    raise _Problem(f"expected {_article(names)} {names} or a mapping, got {_describe(value)}")
 
 
 def _unknown_keys(fields: Mapping[Any, Any], known: tuple[str, ...], path: str) -> list[FieldError]:
@@ -490,6 +489,10 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__} {_show(value)}"
 
 
+def _article(noun: str) -> str:
+    return "an" if noun[0] in "AEIOUaeiou" else "a"
+
+
 def _either(choices: tuple[str, ...]) -> str:
     quoted = [repr(choice) for choice in choices]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
@@ -508,6 +511,17 @@ def _unreadable(value: object, exc: Exception) -> str:
 
 _LINE_ITEM_TYPE = _choice(("payin", "payout"), "a line item type")
 _ALLOCATION_TYPE = _choice(("invoice_payin", "invoice_payout"), "an allocation type")
+
+
+def _versioned_update(
+    cls: type, noun: str, field: str, union: Any, operations: Sequence[_Spec], operation_noun: str
+) -> _Spec:
+    """An update made of operations: a non-empty list of them in ``field``, each told apart by its
+    ``op`` (one spec of ``operations`` per member of ``union``), and the ``version`` it was read at."""
+    each = _operation(union, operations, f"{_article(operation_noun)} {operation_noun}")
+    return _spec(
+        cls, noun, {field: _nested(_list_of(each, operation_noun, non_empty=True)), "version": _scalar(_version)}
+    )
 
 
 def _line_item_spec(cls: type, noun: str, **op: tuple[Any, bool]) -> _Spec:
@@ -545,19 +559,8 @@ _LINE_ITEM_OPS = [
         variants_by_op(LineItemsUpdate)["delete"], "line item to delete", {"op": _OPS["delete"], "id": _scalar(_text)}
     ),
 ]
-_INVOICE_UPDATE = _spec(
-    InvoiceUpdateParams,
-    "invoice update",
-    {
-        "line_items_update": _nested(
-            _list_of(
-                _operation(LineItemsUpdate, _LINE_ITEM_OPS, "a line item operation"),
-                "line item operation",
-                non_empty=True,
-            )
-        ),
-        "version": _scalar(_version),
-    },
+_INVOICE_UPDATE = _versioned_update(
+    InvoiceUpdateParams, "invoice update", "line_items_update", LineItemsUpdate, _LINE_ITEM_OPS, "line item operation"
 )
 
 _ROLE_REF = _spec(RoleRef, "role reference", {"id": _scalar(_text), "name": _scalar(_text)}, _exactly_one("id", "name"))
@@ -622,19 +625,13 @@ _ALLOCATION_OPS = [
         variants_by_op(AllocationUpdate)["delete"], "allocation to delete", {"op": _OPS["delete"], "id": _scalar(_text)}
     ),
 ]
-_CREATE_ALLOCATIONS = _spec(
+_CREATE_ALLOCATIONS = _versioned_update(
     TransactionCreateAllocationsParams,
     "allocation update",
-    {
-        "allocation_updates": _nested(
-            _list_of(
-                _operation(AllocationUpdate, _ALLOCATION_OPS, "an allocation operation"),
-                "allocation operation",
-                non_empty=True,
-            )
-        ),
-        "version": _scalar(_version),
-    },
+    "allocation_updates",
+    AllocationUpdate,
+    _ALLOCATION_OPS,
+    "allocation operation",
 )
 
 _SPECS: Mapping[type, _Spec] = {
