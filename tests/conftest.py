@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests: the seed invoice, virtual time, and a client on a mock transport.
+"""Fixtures shared by the tests: the seed invoice, virtual time, a mock API and a real emulator.
 
 Test modules use these as fixtures only and import nothing from here.
 
@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 
 from fragment import AsyncFragment, Request, Response
-from fragment.testing import Faults, MockTransport, answer
+from fragment.testing import Emulator, Faults, MockTransport, answer
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -281,6 +282,23 @@ def every_fault() -> Callable[..., Faults]:
         return Faults(**dict.fromkeys(kinds, share), **options)
 
     return make
+
+
+# --- the emulator over real sockets ------------------------------------------------------------
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    """An emulator with default settings, served on a free local port for the test."""
+    async with Emulator() as running:
+        yield running
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session, for speaking to the emulator without the SDK."""
+    async with aiohttp.ClientSession() as opened:
+        yield opened
 
 
 # --- child processes and Ctrl-C ------------------------------------------------------------------

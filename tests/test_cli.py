@@ -70,6 +70,11 @@ def connection(emulator: Emulator) -> list[str]:
     ]
 
 
+def import_example_invoices(emulator: Emulator, *options: str) -> subprocess.CompletedProcess[str]:
+    """``fragment invoices import`` of the 300 example invoices (JSONL) into the emulator."""
+    return fragment(*connection(emulator), "invoices", "import", str(EXAMPLES / "invoices.jsonl"), *options)
+
+
 def invoice_posts(emulator: Emulator) -> int:
     return emulator.stats.requests.get("/invoices", 0)
 
@@ -262,15 +267,7 @@ def test_resume_after_an_interruption_creates_only_the_missing_invoices(
         file.write(f'{{"invoice_id": "{next_id}", "ok": tr')
     assert invoice_posts(fragment_emulator) == 120
 
-    run = fragment(
-        *connection(fragment_emulator),
-        "invoices",
-        "import",
-        str(EXAMPLES / "invoices.jsonl"),
-        "--results",
-        str(results),
-        "--resume",
-    )
+    run = import_example_invoices(fragment_emulator, "--results", str(results), "--resume")
 
     assert run.returncode == 0, run.stderr
     assert "fragment: 180 created, 0 failed, 120 skipped in " in run.stderr
@@ -334,15 +331,7 @@ def test_resume_with_a_file_that_is_not_a_results_file_is_refused_before_anythin
     other.write_text(HEADER + "inv_1,1000,USD,Pro plan,prod_1,payin,user_1\n")
     before = other.read_bytes()
 
-    run = fragment(
-        *connection(fragment_emulator),
-        "invoices",
-        "import",
-        str(EXAMPLES / "invoices.jsonl"),
-        "--results",
-        str(other),
-        "--resume",
-    )
+    run = import_example_invoices(fragment_emulator, "--results", str(other), "--resume")
 
     assert run.returncode == 2
     assert f"--resume: {other} is not a results file of a invoice import" in run.stderr
@@ -364,15 +353,7 @@ def test_a_wrong_secret_stops_the_import_once_with_a_hint_and_it_resumes(
     assert "check --client-id and --client-secret (or FRAGMENT_CLIENT_ID and FRAGMENT_CLIENT_SECRET)" in run.stderr
     assert "; stopped (run again with --resume to finish)" in run.stderr
     assert invoice_posts(fragment_emulator) == 0
-    resumed = fragment(
-        *connection(fragment_emulator),
-        "invoices",
-        "import",
-        str(EXAMPLES / "invoices.jsonl"),
-        "--results",
-        str(results),
-        "--resume",
-    )
+    resumed = import_example_invoices(fragment_emulator, "--results", str(results), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert f"fragment: {EXAMPLE_INVOICES} created, 0 failed, 0 skipped in " in resumed.stderr
 
@@ -692,15 +673,8 @@ def test_verbose_prints_one_line_per_attempt_and_per_retry(fragment_emulator: Em
 def test_shards_of_one_file_import_every_invoice_exactly_once(fragment_emulator: Emulator, tmp_path: Path) -> None:
     shards = 3
     runs = [
-        fragment(
-            *connection(fragment_emulator),
-            "invoices",
-            "import",
-            str(EXAMPLES / "invoices.jsonl"),
-            "--shard",
-            f"{index}/{shards}",
-            "--results",
-            str(tmp_path / f"shard-{index}.jsonl"),
+        import_example_invoices(
+            fragment_emulator, "--shard", f"{index}/{shards}", "--results", str(tmp_path / f"shard-{index}.jsonl")
         )
         for index in range(shards)
     ]

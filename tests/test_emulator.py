@@ -6,13 +6,13 @@ import asyncio
 import logging
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
+from seed import SEED_REQUEST
 
 from fragment._wire import make_wire_converter
 from fragment.testing import Emulator, EmulatorClient, Faults, RateLimit
@@ -20,16 +20,9 @@ from fragment.testing._faults import FaultInjector, TokenBucket
 from fragment.testing._tokens import TokenIssuer
 from fragment.types import InvoiceCreateResponse
 
-LINE_ITEM: dict[str, Any] = {
-    "amount": "1000",
-    "currencyCode": "USD",
-    "description": "Professional services for January 2026",
-    "product_id": "prod_1234567890",
-    "type": "payout",
-    "user_id": "user_ext_456",
-}
-BODY: dict[str, Any] = {"invoiceId": "invoice_2024_001", "lineItems": [LINE_ITEM]}
+BODY = SEED_REQUEST
 """The seed's invoice as it travels on the wire."""
+LINE_ITEM: dict[str, Any] = BODY["lineItems"][0]
 
 
 class FakeClock:
@@ -38,18 +31,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[Emulator]:
-    async with Emulator() as running:
-        yield running
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as opened:
-        yield opened
 
 
 def basic_auth(client_id: str, secret: str) -> dict[str, str]:

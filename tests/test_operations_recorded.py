@@ -8,47 +8,41 @@ client's careless spots: path values are percent-encoded as one segment each.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import attrs
 import pytest
+from seed import ALLOCATION, SAMPLES, SEED_LINE_ITEM, SEED_REQUEST, TRANSACTION
 
-from fragment import AsyncFragment, Fragment, Request
+from fragment import AsyncFragment, Fragment, Request, Response
 from fragment.testing import MockTransport, answer
 
-SAMPLES = Path(__file__).parent / "samples"
-
-ADD_LINE_ITEM = {
-    "op": "add",
-    "type": "payin",
-    "product_id": "prod_1",
-    "amount": "500",
-    "currency_code": "EUR",
-    "description": "extra",
-    "user_id": "user_ext_789",
+# Sent as given: the same keys on the wire as in Python (a transaction's ``posted`` aside).
+INVOICE_UPDATE: dict[str, Any] = json.loads((SAMPLES / "invoice_update_request.json").read_bytes())
+PRODUCT = {
+    "code": "consulting",
+    "description": "Consulting hours",
+    "paid_by_roles": [{"id": "r_1"}],
+    "paid_to_roles": [{"name": "seller"}],
 }
-ADD_ALLOCATION = {
-    "op": "add",
-    "amount": "1000",
-    "invoice_id": "inv_abc123",
-    "type": "invoice_payin",
-    "user": {"id": "user_abc123"},
+EXTERNAL_ACCOUNT = {"external_id": "bank_acct_1", "name": "Operating account"}
+OFFSET_TRANSACTION = {
+    "account": {"id": "ext_account_1"},
+    "allocations": [{**ALLOCATION, "user": {"external_id": "user_ext_456"}}],
+    "amount": "1",
+    "currency": "EURC",
+    "external_id": "bank_txn_125",
 }
-# Sent as given: the same keys on the wire as in Python.
-ALLOCATION_UPDATES = [
-    ADD_ALLOCATION,
-    {
-        "op": "add",
-        "amount": "5",
-        "invoice_id": "inv_abc123",
-        "type": "invoice_payout",
-        "user": {"external_id": "user_ext_456"},
-    },
-    {"op": "delete", "id": "alloc_1"},
-]
+ALLOCATION_UPDATES = {
+    "allocation_updates": [
+        {"op": "add", **ALLOCATION},
+        {"op": "add", **ALLOCATION, "amount": "5", "type": "invoice_payout", "user": {"external_id": "user_ext_456"}},
+        {"op": "delete", "id": "alloc_1"},
+    ],
+    "version": 1,
+}
 
 
 @attrs.frozen
@@ -56,344 +50,126 @@ class Recorded:
     """One call and the request the official client sent for it."""
 
     name: str
-    resource: str
-    method: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    http: str
-    target: str
-    body: Any
-    sample: str
+    """``resource.method``, then what is special about the case."""
+    request: str
+    """The HTTP method and the raw path and query, as a server receives them."""
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = attrs.field(factory=dict)
+    body: Any = None
+
+    @property
+    def resource(self) -> str:
+        return self.name.split()[0].split(".")[0]
+
+    @property
+    def method(self) -> str:
+        return self.name.split()[0].split(".")[1]
+
+    @property
+    def http(self) -> str:
+        return self.request.split()[0]
+
+    @property
+    def target(self) -> str:
+        return self.request.split()[1]
+
+    @property
+    def sample(self) -> str:
+        """The recorded answer in ``samples/`` (``transactions.list``: ``transaction_list_response``)."""
+        return f"{self.resource.removesuffix('s')}_{self.method}_response"
+
+    @property
+    def response_model(self) -> str:
+        """The name of the model the call returns (``TransactionListResponse``)."""
+        return "".join(part.title() for part in self.sample.split("_"))
+
+    @property
+    def sent(self) -> tuple[str, str, Any]:
+        """The HTTP method, raw path and query, and JSON body that the official client sent."""
+        return self.http, self.target, self.body
+
+    def recorded_answer(self, status: int, headers: dict[str, str] | None = None) -> Response:
+        """The recorded answer to the call, with another status and headers if given."""
+        return answer(status, (SAMPLES / f"{self.sample}.json").read_bytes(), headers)
+
+    def call(self, resources: Any) -> Any:
+        """Make the call on ``resources``: a client or its ``with_raw_response``."""
+        return getattr(getattr(resources, self.resource), self.method)(*self.args, **self.kwargs)
 
 
 CASES = [
     Recorded(
         "invoices.create",
-        "invoices",
-        "create",
-        (),
-        {
-            "invoice_id": "invoice_2024_001",
-            "line_items": [
-                {
-                    "type": "payout",
-                    "product_id": "prod_1234567890",
-                    "amount": "1000",
-                    "currency_code": "USD",
-                    "description": "Professional services for January 2026",
-                    "user_id": "user_ext_456",
-                }
-            ],
-        },
-        "POST",
-        "/invoices",
-        {
-            "invoiceId": "invoice_2024_001",
-            "lineItems": [
-                {
-                    "type": "payout",
-                    "product_id": "prod_1234567890",
-                    "amount": "1000",
-                    "currencyCode": "USD",
-                    "description": "Professional services for January 2026",
-                    "user_id": "user_ext_456",
-                }
-            ],
-        },
-        "invoice_create_response",
+        "POST /invoices",
+        kwargs={"invoice_id": "invoice_2024_001", "line_items": [SEED_LINE_ITEM]},
+        body=SEED_REQUEST,
     ),
-    Recorded(
-        "invoices.retrieve",
-        "invoices",
-        "retrieve",
-        ("inv_1",),
-        {},
-        "GET",
-        "/invoices/inv_1",
-        None,
-        "invoice_retrieve_response",
-    ),
-    Recorded(
-        "invoices.update",
-        "invoices",
-        "update",
-        ("inv_1",),
-        {
-            "line_items_update": [
-                ADD_LINE_ITEM,
-                {"op": "update", "id": "li_1", "amount": "1500"},
-                {"op": "delete", "id": "li_2"},
-            ],
-            "version": 1,
-        },
-        "POST",
-        "/invoices/inv_1",
-        {
-            "line_items_update": [
-                ADD_LINE_ITEM,
-                {"op": "update", "id": "li_1", "amount": "1500"},
-                {"op": "delete", "id": "li_2"},
-            ],
-            "version": 1,
-        },
-        "invoice_update_response",
-    ),
-    Recorded("invoices.list", "invoices", "list", (), {}, "GET", "/invoices", None, "invoice_list_response"),
-    Recorded(
-        "invoices.list_history",
-        "invoices",
-        "list_history",
-        ("inv_1",),
-        {},
-        "GET",
-        "/invoices/inv_1/history",
-        None,
-        "invoice_list_history_response",
-    ),
-    Recorded(
-        "products.create",
-        "products",
-        "create",
-        (),
-        {
-            "code": "consulting",
-            "description": "Consulting hours",
-            "paid_by_roles": [{"id": "r_1"}],
-            "paid_to_roles": [{"name": "seller"}],
-        },
-        "POST",
-        "/products",
-        {
-            "code": "consulting",
-            "description": "Consulting hours",
-            "paid_by_roles": [{"id": "r_1"}],
-            "paid_to_roles": [{"name": "seller"}],
-        },
-        "product_create_response",
-    ),
-    Recorded(
-        "products.retrieve",
-        "products",
-        "retrieve",
-        ("consulting",),
-        {},
-        "GET",
-        "/products/consulting",
-        None,
-        "product_retrieve_response",
-    ),
-    Recorded("products.list", "products", "list", (), {}, "GET", "/products", None, "product_list_response"),
-    Recorded(
-        "roles.create",
-        "roles",
-        "create",
-        (),
-        {"role": "buyer"},
-        "POST",
-        "/roles",
-        {"role": "buyer"},
-        "role_create_response",
-    ),
-    Recorded("roles.list", "roles", "list", (), {}, "GET", "/roles", None, "role_list_response"),
+    Recorded("invoices.retrieve", "GET /invoices/inv_1", ("inv_1",)),
+    Recorded("invoices.update", "POST /invoices/inv_1", ("inv_1",), INVOICE_UPDATE, INVOICE_UPDATE),
+    Recorded("invoices.list", "GET /invoices"),
+    Recorded("invoices.list_history", "GET /invoices/inv_1/history", ("inv_1",)),
+    Recorded("products.create", "POST /products", kwargs=PRODUCT, body=PRODUCT),
+    Recorded("products.retrieve", "GET /products/consulting", ("consulting",)),
+    Recorded("products.list", "GET /products"),
+    Recorded("roles.create", "POST /roles", kwargs={"role": "buyer"}, body={"role": "buyer"}),
+    Recorded("roles.list", "GET /roles"),
     Recorded(
         "users.create",
-        "users",
-        "create",
-        (),
-        {"external_id": "user_ext_456", "role": "buyer"},
-        "POST",
-        "/users",
-        {"externalId": "user_ext_456", "role": "buyer"},
-        "user_create_response",
+        "POST /users",
+        kwargs={"external_id": "user_ext_456", "role": "buyer"},
+        body={"externalId": "user_ext_456", "role": "buyer"},
     ),
-    Recorded("users.list", "users", "list", (), {}, "GET", "/users", None, "user_list_response"),
-    Recorded(
-        "external_accounts.create",
-        "external_accounts",
-        "create",
-        (),
-        {"external_id": "bank_acct_1", "name": "Operating account"},
-        "POST",
-        "/external-accounts",
-        {"external_id": "bank_acct_1", "name": "Operating account"},
-        "external_account_create_response",
-    ),
-    Recorded(
-        "external_accounts.list",
-        "external_accounts",
-        "list",
-        (),
-        {},
-        "GET",
-        "/external-accounts",
-        None,
-        "external_account_list_response",
-    ),
+    Recorded("users.list", "GET /users"),
+    Recorded("external_accounts.create", "POST /external-accounts", kwargs=EXTERNAL_ACCOUNT, body=EXTERNAL_ACCOUNT),
+    Recorded("external_accounts.list", "GET /external-accounts"),
     Recorded(
         "transactions.create",
-        "transactions",
-        "create",
-        (),
-        {
-            "account": {"id": "ext_account_1", "external_id": "bank_acct_1"},
-            "allocations": [
-                {"amount": "1000", "invoice_id": "inv_abc123", "type": "invoice_payin", "user": {"id": "user_abc123"}}
-            ],
-            "amount": "-1000",
-            "currency": "USD",
-            "external_id": "bank_txn_123",
-            "posted": datetime(2026, 2, 12, tzinfo=UTC),
-        },
-        "POST",
-        "/transactions",
-        {
-            "account": {"id": "ext_account_1", "external_id": "bank_acct_1"},
-            "allocations": [
-                {"amount": "1000", "invoice_id": "inv_abc123", "type": "invoice_payin", "user": {"id": "user_abc123"}}
-            ],
-            "amount": "-1000",
-            "currency": "USD",
-            "external_id": "bank_txn_123",
-            "posted": "2026-02-12T00:00:00+00:00",
-        },
-        "transaction_create_response",
+        "POST /transactions",
+        kwargs=TRANSACTION,
+        body={**TRANSACTION, "posted": "2026-02-12T00:00:00+00:00"},
     ),
     Recorded(
         "transactions.create (posted with an offset and microseconds)",
-        "transactions",
-        "create",
-        (),
-        {
-            "account": {"id": "ext_account_1"},
-            "allocations": [
-                {
-                    "amount": "1000",
-                    "invoice_id": "inv_abc123",
-                    "type": "invoice_payin",
-                    "user": {"external_id": "user_ext_456"},
-                }
-            ],
-            "amount": "1",
-            "currency": "EURC",
-            "external_id": "bank_txn_125",
+        "POST /transactions",
+        kwargs={
+            **OFFSET_TRANSACTION,
             "posted": datetime(2026, 2, 12, 1, 2, 3, 456789, tzinfo=timezone(timedelta(hours=-5))),
         },
-        "POST",
-        "/transactions",
-        {
-            "account": {"id": "ext_account_1"},
-            "allocations": [
-                {
-                    "amount": "1000",
-                    "invoice_id": "inv_abc123",
-                    "type": "invoice_payin",
-                    "user": {"external_id": "user_ext_456"},
-                }
-            ],
-            "amount": "1",
-            "currency": "EURC",
-            "external_id": "bank_txn_125",
-            "posted": "2026-02-12T01:02:03.456789-05:00",
-        },
-        "transaction_create_response",
+        body={**OFFSET_TRANSACTION, "posted": "2026-02-12T01:02:03.456789-05:00"},
     ),
-    Recorded(
-        "transactions.retrieve",
-        "transactions",
-        "retrieve",
-        ("txn_1",),
-        {},
-        "GET",
-        "/transactions/txn_1",
-        None,
-        "transaction_retrieve_response",
-    ),
-    Recorded(
-        "transactions.list", "transactions", "list", (), {}, "GET", "/transactions", None, "transaction_list_response"
-    ),
+    Recorded("transactions.retrieve", "GET /transactions/txn_1", ("txn_1",)),
+    Recorded("transactions.list", "GET /transactions"),
     Recorded(
         "transactions.list (both filters)",
-        "transactions",
-        "list",
-        (),
-        {"account": "ext_account_1", "reconciliation_status": "unreconciled"},
-        "GET",
-        "/transactions?account=ext_account_1&reconciliation_status=unreconciled",
-        None,
-        "transaction_list_response",
+        "GET /transactions?account=ext_account_1&reconciliation_status=unreconciled",
+        kwargs={"account": "ext_account_1", "reconciliation_status": "unreconciled"},
     ),
     Recorded(
         "transactions.list (account with special characters)",
-        "transactions",
-        "list",
-        (),
-        {"account": "acct 1/é&x=y"},
-        "GET",
-        "/transactions?account=acct+1%2F%C3%A9%26x%3Dy",
-        None,
-        "transaction_list_response",
+        "GET /transactions?account=acct+1%2F%C3%A9%26x%3Dy",
+        kwargs={"account": "acct 1/é&x=y"},
     ),
-    Recorded(
-        "transactions.list (account=None is left out)",
-        "transactions",
-        "list",
-        (),
-        {"account": None},
-        "GET",
-        "/transactions",
-        None,
-        "transaction_list_response",
-    ),
+    Recorded("transactions.list (account=None is left out)", "GET /transactions", kwargs={"account": None}),
     Recorded(
         "transactions.create_allocations",
-        "transactions",
-        "create_allocations",
+        "POST /transactions/txn_1/allocations",
         ("txn_1",),
-        {
-            "allocation_updates": ALLOCATION_UPDATES,
-            "version": 1,
-        },
-        "POST",
-        "/transactions/txn_1/allocations",
-        {
-            "allocation_updates": ALLOCATION_UPDATES,
-            "version": 1,
-        },
-        "transaction_create_allocations_response",
+        ALLOCATION_UPDATES,
+        ALLOCATION_UPDATES,
     ),
     # Where the official client is careless (API.md B.7): each path value is ONE segment.
     Recorded(
         "transactions.retrieve (an id with / ? and spaces)",
-        "transactions",
-        "retrieve",
+        "GET /transactions/txn%2F1%20%3F%23%25%C3%A9",
         ("txn/1 ?#%é",),
-        {},
-        "GET",
-        "/transactions/txn%2F1%20%3F%23%25%C3%A9",
-        None,
-        "transaction_retrieve_response",
     ),
-    Recorded(
-        "invoices.retrieve (inv 1/é)",
-        "invoices",
-        "retrieve",
-        ("inv 1/é",),
-        {},
-        "GET",
-        "/invoices/inv%201%2F%C3%A9",
-        None,
-        "invoice_retrieve_response",
-    ),
+    Recorded("invoices.retrieve (inv 1/é)", "GET /invoices/inv%201%2F%C3%A9", ("inv 1/é",)),
     Recorded(
         "transactions.create_allocations (t 1)",
-        "transactions",
-        "create_allocations",
+        "POST /transactions/t%201/allocations",
         ("t 1",),
         {"allocation_updates": [{"op": "delete", "id": "é"}], "version": 1},
-        "POST",
-        "/transactions/t%201/allocations",
         {"allocation_updates": [{"op": "delete", "id": "é"}], "version": 1},
-        "transaction_create_allocations_response",
     ),
 ]
 
@@ -403,42 +179,41 @@ def _target(request: Request) -> str:
     return "/" + request.url.split("/", 3)[3]
 
 
-def _sent(requests: Sequence[Request], expected: Recorded) -> tuple[str, str, Any]:
+def _sent(requests: Sequence[Request]) -> tuple[str, str, Any]:
     (request,) = requests
     body = None if request.body is None else json.loads(request.body)
     return request.method, _target(request), body
+
+
+@pytest.fixture
+def blocking_client(client_options: dict[str, str], transport: MockTransport, clean_env: None) -> Iterator[Fragment]:
+    """A blocking client on the mock API, closed after the test."""
+    with Fragment(**client_options, transport=transport) as client:
+        yield client
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 async def test_the_async_client_sends_what_the_official_client_sent(
     case: Recorded, client: AsyncFragment, answers: list[Any], api_requests: Sequence[Request]
 ) -> None:
-    answers.append(answer(200, (SAMPLES / f"{case.sample}.json").read_bytes()))
+    answers.append(case.recorded_answer(200))
 
-    operation = getattr(getattr(client, case.resource), case.method)
-    response = await operation(*case.args, **case.kwargs)
+    response = await case.call(client)
 
-    assert _sent(api_requests, case) == (case.http, case.target, case.body)
-    assert type(response).__name__ == "".join(part.title() for part in case.sample.split("_"))
+    assert _sent(api_requests) == case.sent
+    assert type(response).__name__ == case.response_model
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_the_blocking_client_sends_the_same(
-    case: Recorded,
-    client_options: dict[str, str],
-    transport: MockTransport,
-    answers: list[Any],
-    api_requests: Sequence[Request],
-    clean_env: None,
+    case: Recorded, blocking_client: Fragment, answers: list[Any], api_requests: Sequence[Request]
 ) -> None:
-    answers.append(answer(200, (SAMPLES / f"{case.sample}.json").read_bytes()))
+    answers.append(case.recorded_answer(200))
 
-    with Fragment(**client_options, transport=transport) as client:
-        operation: Callable[..., Any] = getattr(getattr(client, case.resource), case.method)
-        response = operation(*case.args, **case.kwargs)
+    response = case.call(blocking_client)
 
-    assert _sent(api_requests, case) == (case.http, case.target, case.body)
-    assert type(response).__name__ == "".join(part.title() for part in case.sample.split("_"))
+    assert _sent(api_requests) == case.sent
+    assert type(response).__name__ == case.response_model
 
 
 def test_every_operation_of_the_official_client_is_pinned() -> None:
@@ -492,35 +267,28 @@ async def test_extra_body_is_merged_over_the_body(
 async def test_every_operation_has_a_raw_response_with_status_headers_and_its_model(
     case: Recorded, client: AsyncFragment, answers: list[Any], api_requests: Sequence[Request]
 ) -> None:
-    answers.append(answer(200, (SAMPLES / f"{case.sample}.json").read_bytes(), {"x-request-id": "req_42"}))
+    answers.append(case.recorded_answer(200, {"x-request-id": "req_42"}))
 
     operation = getattr(getattr(client, case.resource).with_raw_response, case.method)
     raw = await operation(*case.args, **case.kwargs)
 
-    assert _sent(api_requests, case) == (case.http, case.target, case.body)
+    assert _sent(api_requests) == case.sent
     assert (raw.status_code, raw.headers["X-Request-Id"], raw.method, raw.retries) == (200, "req_42", case.http, 0)
     assert raw.url.endswith(case.target)
-    assert type(raw.parse()).__name__ == "".join(part.title() for part in case.sample.split("_"))
+    assert type(raw.parse()).__name__ == case.response_model
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_the_blocking_client_has_the_same_raw_responses_from_the_client_view(
-    case: Recorded,
-    client_options: dict[str, str],
-    transport: MockTransport,
-    answers: list[Any],
-    api_requests: Sequence[Request],
-    clean_env: None,
+    case: Recorded, blocking_client: Fragment, answers: list[Any], api_requests: Sequence[Request]
 ) -> None:
-    answers.append(answer(201, (SAMPLES / f"{case.sample}.json").read_bytes()))
+    answers.append(case.recorded_answer(201))
 
-    with Fragment(**client_options, transport=transport) as client:
-        operation: Callable[..., Any] = getattr(getattr(client.with_raw_response, case.resource), case.method)
-        raw = operation(*case.args, **case.kwargs)
+    raw = case.call(blocking_client.with_raw_response)
 
-    assert _sent(api_requests, case) == (case.http, case.target, case.body)
+    assert _sent(api_requests) == case.sent
     assert raw.status_code == 201
-    assert type(raw.parse()).__name__ == "".join(part.title() for part in case.sample.split("_"))
+    assert type(raw.parse()).__name__ == case.response_model
 
 
 async def test_extra_query_body_and_headers_go_out_as_the_official_client_sends_them(

@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
+from seed import MISSING, SEED_LINE_ITEM, changed
 
 from fragment import AsyncFragment, FragmentError, ValidationError
 from fragment._transport import Request
 from fragment._validation import validate_create, validate_invoice
 from fragment.types import InvoiceCreateParams, LineItem
 
-MISSING = object()
-SEED_LINE_ITEM: dict[str, Any] = {
-    ("currency_code" if key == "currencyCode" else key): value  # the seed's one line item, as recorded
-    for key, value in json.loads((Path(__file__).parent / "samples" / "invoice_create_request.json").read_bytes())[
-        "lineItems"
-    ][0].items()
-}
-"""The line item of the seed page's example."""
-
 
 def item(**changes: Any) -> dict[str, Any]:
     """The seed's line item with some fields changed (``MISSING`` removes one)."""
-    result = dict(SEED_LINE_ITEM)
-    for key, value in changes.items():
-        if value is MISSING:
-            del result[key]
-        else:
-            result[key] = value
-    return result
+    return changed(SEED_LINE_ITEM, **changes)
 
 
 def invoice(invoice_id: Any = "invoice_2024_001", line_items: Any = MISSING, **item_changes: Any) -> dict[str, Any]:

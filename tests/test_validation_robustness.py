@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
-from pathlib import Path
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import attrs
 import pytest
+from seed import ALLOCATION, SEED_LINE_ITEM, TRANSACTION
 
 from fragment import ValidationError, _json
 from fragment._validation import validate
@@ -27,28 +26,14 @@ from fragment.types import (
     UserCreateParams,
 )
 
-LINE_ITEM: dict[str, Any] = {
-    ("currency_code" if key == "currencyCode" else key): value  # the seed's one line item, as recorded
-    for key, value in json.loads((Path(__file__).parent / "samples" / "invoice_create_request.json").read_bytes())[
-        "lineItems"
-    ][0].items()
-}
-ALLOCATION: dict[str, Any] = {"amount": "1", "invoice_id": "inv_1", "type": "invoice_payin", "user": {"id": "u"}}
 GOOD: dict[type, dict[str, Any]] = {
-    InvoiceCreateParams: {"invoice_id": "inv_1", "line_items": [LINE_ITEM]},
+    InvoiceCreateParams: {"invoice_id": "inv_1", "line_items": [SEED_LINE_ITEM]},
     InvoiceUpdateParams: {"line_items_update": [{"op": "update", "id": "li_1", "amount": "1"}], "version": 1},
     ProductCreateParams: {"code": "c", "description": "d", "paid_by_roles": [{"name": "buyer"}]},
     RoleCreateParams: {"role": "buyer"},
     UserCreateParams: {"external_id": "u", "role": "buyer"},
     ExternalAccountCreateParams: {"external_id": "a", "name": "n"},
-    TransactionCreateParams: {
-        "account": {"id": "a"},
-        "allocations": [ALLOCATION],
-        "amount": "-1",
-        "currency": "USD",
-        "external_id": "t",
-        "posted": datetime(2026, 2, 12, tzinfo=UTC),
-    },
+    TransactionCreateParams: TRANSACTION,
     TransactionListParams: {"account": "a", "reconciliation_status": "reconciled"},
     TransactionCreateAllocationsParams: {"allocation_updates": [{"op": "add", **ALLOCATION}], "version": 1},
 }
@@ -260,7 +245,7 @@ def test_any_value_as_the_fields_gives_a_validation_error(params_cls: type, make
 
 
 def test_a_huge_int_amount_is_refused_without_printing_it() -> None:
-    fields = {"invoice_id": "inv_1", "line_items": [{**LINE_ITEM, "amount": 10**5000}]}
+    fields = {"invoice_id": "inv_1", "line_items": [{**SEED_LINE_ITEM, "amount": 10**5000}]}
 
     with pytest.raises(ValidationError) as caught:
         validate(InvoiceCreateParams, fields)
@@ -287,7 +272,7 @@ def test_non_ascii_text_is_fine() -> None:
 
 
 def test_an_iterable_that_fails_midway_is_a_problem_of_its_field() -> None:
-    fields = {"invoice_id": "inv_1", "line_items": failing_midway(LINE_ITEM)}
+    fields = {"invoice_id": "inv_1", "line_items": failing_midway(SEED_LINE_ITEM)}
 
     with pytest.raises(ValidationError) as caught:
         validate(InvoiceCreateParams, fields)
@@ -307,7 +292,7 @@ def test_a_mapping_that_fails_is_a_problem_at_its_place() -> None:
 
 
 def test_a_str_subclass_is_read_as_the_text_it_holds() -> None:
-    fields = {"invoice_id": OddStr("inv_1"), "line_items": [{**LINE_ITEM, "type": OddStr("payin")}]}
+    fields = {"invoice_id": OddStr("inv_1"), "line_items": [{**SEED_LINE_ITEM, "type": OddStr("payin")}]}
 
     params = validate(InvoiceCreateParams, fields)
 
@@ -339,7 +324,7 @@ def test_a_very_long_unknown_key_is_shortened_in_the_path() -> None:
 
 @pytest.mark.parametrize("count", [0, 1, 5])
 def test_every_item_of_a_long_bad_list_is_reported(count: int) -> None:
-    items = [{**LINE_ITEM, "amount": "x"} for _ in range(count)] + [LINE_ITEM]
+    items = [{**SEED_LINE_ITEM, "amount": "x"} for _ in range(count)] + [SEED_LINE_ITEM]
 
     with pytest.raises(ValidationError) as caught:
         validate(InvoiceCreateParams, {"invoice_id": "", "line_items": items})

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import pytest
+from seed import ALLOCATION, MISSING, TRANSACTION, changed
 
 from fragment import ValidationError
 from fragment._validation import validate
@@ -27,7 +28,6 @@ from fragment.types import (
 )
 from fragment.types.transaction_create_params import Account, Allocation
 
-MISSING = object()
 ADD_LINE_ITEM: dict[str, Any] = {
     "op": "add",
     "amount": "500",
@@ -37,23 +37,6 @@ ADD_LINE_ITEM: dict[str, Any] = {
     "type": "payin",
     "user_id": "user_ext_789",
 }
-ALLOCATION: dict[str, Any] = {
-    "amount": "1000",
-    "invoice_id": "inv_abc123",
-    "type": "invoice_payin",
-    "user": {"id": "user_abc123"},
-}
-
-
-def changed(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """``base`` with some fields changed (``MISSING`` removes one)."""
-    result = dict(base)
-    for key, value in changes.items():
-        if value is MISSING:
-            del result[key]
-        else:
-            result[key] = value
-    return result
 
 
 def update(*operations: Any, version: Any = 1) -> dict[str, Any]:
@@ -67,19 +50,15 @@ def product(**changes: Any) -> dict[str, Any]:
 
 
 def transaction(**changes: Any) -> dict[str, Any]:
-    base = {
-        "account": {"id": "ext_account_1"},
-        "allocations": [ALLOCATION],
-        "amount": "-1000",
-        "currency": "USD",
-        "external_id": "bank_txn_123",
-        "posted": datetime(2026, 2, 12, tzinfo=UTC),
-    }
-    return changed(base, **changes)
+    return changed(TRANSACTION, **changes)
 
 
 def allocations(*operations: Any, version: Any = 1) -> dict[str, Any]:
     return {"allocation_updates": list(operations), "version": version}
+
+
+def deleting_a_line_item_at(version: Any) -> dict[str, Any]:
+    return update(LineItemDeleteOp(id="l"), version=version)
 
 
 class NoOffset(tzinfo):
@@ -89,455 +68,265 @@ class NoOffset(tzinfo):
         return None
 
 
-# (params model, fields, the path reported, a fragment of its message)
-RULES = [
-    # invoices.update
-    pytest.param(
-        InvoiceUpdateParams, {"version": 1}, "line_items_update", "required field is missing", id="update-ops-missing"
-    ),
-    pytest.param(
-        InvoiceUpdateParams, update(), "line_items_update", "at least one line item operation", id="update-no-op"
-    ),
-    pytest.param(
-        InvoiceUpdateParams,
+# Each table: id of the case -> (fields, the path reported, a fragment of its message).
+INVOICE_UPDATE_RULES: dict[str, tuple[Any, str, str]] = {
+    "update-ops-missing": ({"version": 1}, "line_items_update", "required field is missing"),
+    "update-no-op": (update(), "line_items_update", "at least one line item operation"),
+    "update-ops-a-dict": (
         {"line_items_update": {"op": "delete", "id": "li"}, "version": 1},
         "line_items_update",
         "expected a list of line item operations, got dict",
-        id="update-ops-a-dict",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "update-op-a-str": (
         update("delete li_1"),
         "line_items_update[0]",
         "expected a LineItemAddOp, LineItemUpdateOp, LineItemDeleteOp or a mapping, got str",
-        id="update-op-a-str",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "update-op-missing": (
         update({"id": "li_1"}),
         "line_items_update[0].op",
         "required field is missing; expected 'add', 'update' or 'delete'",
-        id="update-op-missing",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "update-op-unknown": (
         update({"op": "move", "id": "li_1"}),
         "line_items_update[0].op",
         "'move' is not a line item operation; expected 'add', 'update' or 'delete'",
-        id="update-op-unknown",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "update-op-only-changes-the-amount": (
         update({"op": "update", "id": "li_1", "amount": "1", "currency_code": "USD"}),
         "line_items_update[0].currency_code",
         "unknown field; expected one of op, id, amount",
-        id="update-op-only-changes-the-amount",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "update-op-amount-missing": (
         update({"op": "update", "id": "li_1"}),
         "line_items_update[0].amount",
         "required field is missing",
-        id="update-op-amount-missing",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "update-op-amount-negative": (
         update({"op": "update", "id": "li_1", "amount": -1}),
         "line_items_update[0].amount",
         "must not be negative, got -1",
-        id="update-op-amount-negative",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "delete-op-with-amount": (
         update({"op": "delete", "id": "li_1", "amount": "1"}),
         "line_items_update[0].amount",
         "unknown field",
-        id="delete-op-with-amount",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
-        update({"op": "delete", "id": ""}),
-        "line_items_update[0].id",
-        "must not be empty",
-        id="delete-op-id-empty",
-    ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "delete-op-id-empty": (update({"op": "delete", "id": ""}), "line_items_update[0].id", "must not be empty"),
+    "add-op-camel-key": (
         update(changed(ADD_LINE_ITEM, currency_code=MISSING, currencyCode="EUR")),
         "line_items_update[0].currencyCode",
         "unknown field; did you mean 'currency_code'?",
-        id="add-op-camel-key",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "add-op-type": (
         update(changed(ADD_LINE_ITEM, type="refund")),
         "line_items_update[0].type",
         "'refund' is not a line item type; expected 'payin' or 'payout'",
-        id="add-op-type",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "add-op-currency": (
         update(LineItemDeleteOp(id="li_1"), changed(ADD_LINE_ITEM, currency_code="EURO")),
         "line_items_update[1].currency_code",
         "'EURO' is not a supported currency code",
-        id="add-op-currency",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
+    "add-op-instance-checked-too": (
         update(LineItemAddOp(**changed(ADD_LINE_ITEM, op=MISSING, description=" "))),
         "line_items_update[0].description",
         "must not be empty",
-        id="add-op-instance-checked-too",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
-        update(LineItemDeleteOp(id="l"), version=None),
-        "version",
-        "required field",
-        id="version-missing",
-    ),
-    pytest.param(
-        InvoiceUpdateParams,
-        update(LineItemDeleteOp(id="l"), version=-1),
-        "version",
-        "must not be negative",
-        id="version-negative",
-    ),
-    pytest.param(
-        InvoiceUpdateParams, update(LineItemDeleteOp(id="l"), version=True), "version", "got True", id="version-bool"
-    ),
-    pytest.param(
-        InvoiceUpdateParams,
-        update(LineItemDeleteOp(id="l"), version=2.5),
-        "version",
-        "got float 2.5",
-        id="version-fraction",
-    ),
-    pytest.param(
-        InvoiceUpdateParams, update(LineItemDeleteOp(id="l"), version="2"), "version", "got str '2'", id="version-str"
-    ),
-    pytest.param(
-        InvoiceUpdateParams,
-        update(LineItemDeleteOp(id="l"), version=float("nan")),
-        "version",
-        "got float nan",
-        id="version-nan",
-    ),
-    pytest.param(
-        InvoiceUpdateParams,
-        update(LineItemDeleteOp(id="l"), version=float("inf")),
-        "version",
-        "got float inf",
-        id="version-inf",
-    ),
-    pytest.param(
-        InvoiceUpdateParams, update(LineItemDeleteOp(id="l"), version=2**63), "version", "too large", id="version-huge"
-    ),
-    pytest.param(
-        InvoiceUpdateParams,
-        update(LineItemDeleteOp(id="l"), version=1e300),
-        "version",
-        "too large",
-        id="version-huge-float",
-    ),
-    # products.create
-    pytest.param(
-        ProductCreateParams,
+    "version-missing": (deleting_a_line_item_at(None), "version", "required field"),
+    "version-negative": (deleting_a_line_item_at(-1), "version", "must not be negative"),
+    "version-bool": (deleting_a_line_item_at(True), "version", "got True"),
+    "version-fraction": (deleting_a_line_item_at(2.5), "version", "got float 2.5"),
+    "version-str": (deleting_a_line_item_at("2"), "version", "got str '2'"),
+    "version-nan": (deleting_a_line_item_at(float("nan")), "version", "got float nan"),
+    "version-inf": (deleting_a_line_item_at(float("inf")), "version", "got float inf"),
+    "version-huge": (deleting_a_line_item_at(2**63), "version", "too large"),
+    "version-huge-float": (deleting_a_line_item_at(1e300), "version", "too large"),
+}
+PRODUCT_CREATE_RULES: dict[str, tuple[Any, str, str]] = {
+    "product-no-roles": (
         product(paid_by_roles=MISSING),
         "paid_by_roles",
         "a product needs at least one role: give paid_by_roles, paid_to_roles or both",
-        id="product-no-roles",
     ),
-    pytest.param(
-        ProductCreateParams,
+    "product-empty-role-lists": (
         product(paid_by_roles=[], paid_to_roles=[]),
         "paid_by_roles",
         "a product needs at least one role",
-        id="product-empty-role-lists",
     ),
-    pytest.param(
-        ProductCreateParams,
+    "role-ref-both": (
         product(paid_by_roles=[{"id": "r_1", "name": "buyer"}]),
         "paid_by_roles[0]",
         "give exactly one of 'id' or 'name', got both",
-        id="role-ref-both",
     ),
-    pytest.param(
-        ProductCreateParams,
+    "role-ref-neither": (
         product(paid_to_roles=[RoleRef()]),
         "paid_to_roles[0]",
         "give exactly one of 'id' or 'name', got neither",
-        id="role-ref-neither",
     ),
-    pytest.param(
-        ProductCreateParams,
+    "role-ref-a-str": (
         product(paid_to_roles=["seller"]),
         "paid_to_roles[0]",
         "expected a RoleRef or a mapping, got str 'seller'",
-        id="role-ref-a-str",
     ),
-    pytest.param(
-        ProductCreateParams,
-        product(paid_by_roles=[{"id": ""}]),
-        "paid_by_roles[0].id",
-        "must not be empty",
-        id="role-ref-id-empty",
-    ),
-    pytest.param(
-        ProductCreateParams,
-        product(paid_by_roles=[{"role": "buyer"}]),
-        "paid_by_roles[0].role",
-        "unknown field",
-        id="role-ref-unknown-key",
-    ),
-    pytest.param(
-        ProductCreateParams,
+    "role-ref-id-empty": (product(paid_by_roles=[{"id": ""}]), "paid_by_roles[0].id", "must not be empty"),
+    "role-ref-unknown-key": (product(paid_by_roles=[{"role": "buyer"}]), "paid_by_roles[0].role", "unknown field"),
+    "role-refs-a-str": (
         product(paid_by_roles="buyer"),
         "paid_by_roles",
         "expected a list of role references, got str 'buyer'",
-        id="role-refs-a-str",
     ),
-    pytest.param(ProductCreateParams, product(code=""), "code", "must not be empty", id="product-code-empty"),
-    pytest.param(
-        ProductCreateParams, product(description=MISSING), "description", "required field is missing", id="product-desc"
-    ),
-    # roles, users, external accounts
-    pytest.param(RoleCreateParams, {}, "role", "required field is missing", id="role-missing"),
-    pytest.param(RoleCreateParams, {"role": 1}, "role", "expected a non-empty string, got int 1", id="role-int"),
-    pytest.param(
-        UserCreateParams,
+    "product-code-empty": (product(code=""), "code", "must not be empty"),
+    "product-desc": (product(description=MISSING), "description", "required field is missing"),
+}
+ROLE_CREATE_RULES: dict[str, tuple[Any, str, str]] = {
+    "role-missing": ({}, "role", "required field is missing"),
+    "role-int": ({"role": 1}, "role", "expected a non-empty string, got int 1"),
+}
+USER_CREATE_RULES: dict[str, tuple[Any, str, str]] = {
+    "user-wire-name": (
         {"externalId": "u", "role": "buyer"},
         "externalId",
         "unknown field; did you mean 'external_id'?",
-        id="user-wire-name",
     ),
-    pytest.param(UserCreateParams, {"external_id": "u"}, "role", "required field is missing", id="user-role-missing"),
-    pytest.param(
-        ExternalAccountCreateParams, {"external_id": "a", "name": "  "}, "name", "must not be empty", id="account-name"
-    ),
-    # transactions.create
-    pytest.param(
-        TransactionCreateParams,
+    "user-role-missing": ({"external_id": "u"}, "role", "required field is missing"),
+}
+EXTERNAL_ACCOUNT_CREATE_RULES: dict[str, tuple[Any, str, str]] = {
+    "account-name": ({"external_id": "a", "name": "  "}, "name", "must not be empty"),
+}
+TRANSACTION_CREATE_RULES: dict[str, tuple[Any, str, str]] = {
+    "account-empty": (
         transaction(account={}),
         "account",
         "give 'id', 'external_id' or both to name the account, got neither",
-        id="account-empty",
     ),
-    pytest.param(
-        TransactionCreateParams,
-        transaction(account=Account()),
-        "account",
-        "got neither",
-        id="account-instance-empty",
-    ),
-    pytest.param(
-        TransactionCreateParams,
-        transaction(account="ext_account_1"),
-        "account",
-        "expected an Account or a mapping, got str",
-        id="account-a-str",
-    ),
-    pytest.param(
-        TransactionCreateParams,
+    "account-instance-empty": (transaction(account=Account()), "account", "got neither"),
+    "account-a-str": (transaction(account="ext_account_1"), "account", "expected an Account or a mapping, got str"),
+    "account-unknown-key": (
         transaction(account={"id": "ext_account_1", "name": "Operating"}),
         "account.name",
         "unknown field",
-        id="account-unknown-key",
     ),
-    pytest.param(
-        TransactionCreateParams,
-        transaction(allocations=MISSING),
-        "allocations",
-        "required field",
-        id="allocations-missing",
-    ),
-    pytest.param(
-        TransactionCreateParams,
+    "allocations-missing": (transaction(allocations=MISSING), "allocations", "required field"),
+    "allocation-type": (
         transaction(allocations=[changed(ALLOCATION, type="payin")]),
         "allocations[0].type",
         "'payin' is not an allocation type; expected 'invoice_payin' or 'invoice_payout'",
-        id="allocation-type",
     ),
-    pytest.param(
-        TransactionCreateParams,
+    "allocation-amount-negative": (
         transaction(allocations=[changed(ALLOCATION, amount="-5")]),
         "allocations[0].amount",
         "'-5' is not a string of digits",
-        id="allocation-amount-negative",
     ),
-    pytest.param(
-        TransactionCreateParams,
+    "allocation-user-neither": (
         transaction(allocations=[changed(ALLOCATION, user={})]),
         "allocations[0].user",
         "give exactly one of 'id' or 'external_id', got neither",
-        id="allocation-user-neither",
     ),
-    pytest.param(
-        TransactionCreateParams,
+    "allocation-user-both": (
         transaction(allocations=[ALLOCATION, changed(ALLOCATION, user=AllocationUser(id="u", external_id="e"))]),
         "allocations[1].user",
         "got both",
-        id="allocation-user-both",
     ),
-    pytest.param(
-        TransactionCreateParams,
+    "allocation-user-missing": (
         transaction(allocations=[changed(ALLOCATION, user=MISSING)]),
         "allocations[0].user",
         "required field is missing",
-        id="allocation-user-missing",
     ),
-    pytest.param(
-        TransactionCreateParams,
+    "allocation-camel-key": (
         transaction(allocations=[changed(ALLOCATION, invoiceId="inv", invoice_id=MISSING)]),
         "allocations[0].invoiceId",
         "did you mean 'invoice_id'?",
-        id="allocation-camel-key",
     ),
-    pytest.param(
-        TransactionCreateParams,
-        transaction(amount="1.5"),
-        "amount",
-        "'1.5' is not a string of digits, optionally negative",
-        id="amount-decimal",
-    ),
-    pytest.param(
-        TransactionCreateParams, transaction(amount="--1"), "amount", "is not a string of digits", id="amount-2-signs"
-    ),
-    pytest.param(
-        TransactionCreateParams, transaction(amount="+1"), "amount", "is not a string of digits", id="amount-plus"
-    ),
-    pytest.param(
-        TransactionCreateParams, transaction(amount=""), "amount", "is not a string of digits", id="amount-empty"
-    ),
-    pytest.param(
-        TransactionCreateParams,
-        transaction(amount="-" + "9" * 65),
-        "amount",
-        "has 65 digits, at most 64 are accepted",
-        id="amount-too-long",
-    ),
-    pytest.param(
-        TransactionCreateParams, transaction(amount=-(10**64)), "amount", "is too large", id="amount-int-too-large"
-    ),
-    pytest.param(
-        TransactionCreateParams, transaction(amount=1.0), "amount", "or an int, got float 1.0", id="amount-float"
-    ),
-    pytest.param(
-        TransactionCreateParams, transaction(currency="usd"), "currency", "did you mean 'USD'", id="currency-lowercase"
-    ),
-    pytest.param(
-        TransactionCreateParams, transaction(external_id=MISSING), "external_id", "required field", id="external-id"
-    ),
-    pytest.param(
-        TransactionCreateParams,
-        transaction(posted=datetime(2026, 2, 12)),
-        "posted",
-        "is a naive datetime",
-        id="posted-naive",
-    ),
-    pytest.param(
-        TransactionCreateParams,
+    "amount-decimal": (transaction(amount="1.5"), "amount", "'1.5' is not a string of digits, optionally negative"),
+    "amount-2-signs": (transaction(amount="--1"), "amount", "is not a string of digits"),
+    "amount-plus": (transaction(amount="+1"), "amount", "is not a string of digits"),
+    "amount-empty": (transaction(amount=""), "amount", "is not a string of digits"),
+    "amount-too-long": (transaction(amount="-" + "9" * 65), "amount", "has 65 digits, at most 64 are accepted"),
+    "amount-int-too-large": (transaction(amount=-(10**64)), "amount", "is too large"),
+    "amount-float": (transaction(amount=1.0), "amount", "or an int, got float 1.0"),
+    "currency-lowercase": (transaction(currency="usd"), "currency", "did you mean 'USD'"),
+    "external-id": (transaction(external_id=MISSING), "external_id", "required field"),
+    "posted-naive": (transaction(posted=datetime(2026, 2, 12)), "posted", "is a naive datetime"),
+    "posted-zone-without-offset": (
         transaction(posted=datetime(2026, 2, 12, tzinfo=NoOffset())),
         "posted",
         "is a naive datetime",
-        id="posted-zone-without-offset",
     ),
-    pytest.param(
-        TransactionCreateParams,
+    "posted-date": (
         transaction(posted=date(2026, 2, 12)),
         "posted",
         "is a date, not a moment; pass a timezone-aware datetime",
-        id="posted-date",
     ),
-    pytest.param(
-        TransactionCreateParams,
-        transaction(posted="2026-02-12"),
-        "posted",
-        "'2026-02-12' has no UTC offset",
-        id="posted-date-string",
-    ),
-    pytest.param(
-        TransactionCreateParams,
+    "posted-date-string": (transaction(posted="2026-02-12"), "posted", "'2026-02-12' has no UTC offset"),
+    "posted-string-without-offset": (
         transaction(posted="2026-02-12T00:00:00.000"),
         "posted",
         "has no UTC offset; add 'Z'",
-        id="posted-string-without-offset",
     ),
-    pytest.param(
-        TransactionCreateParams,
-        transaction(posted="yesterday"),
-        "posted",
-        "'yesterday' is not an ISO-8601 timestamp",
-        id="posted-not-a-timestamp",
-    ),
-    pytest.param(
-        TransactionCreateParams,
+    "posted-not-a-timestamp": (transaction(posted="yesterday"), "posted", "'yesterday' is not an ISO-8601 timestamp"),
+    "posted-epoch-seconds": (
         transaction(posted=1700000000),
         "posted",
         "expected a timezone-aware datetime or an ISO-8601 string, got int 1700000000",
-        id="posted-epoch-seconds",
     ),
-    # transactions.list
-    pytest.param(
-        TransactionListParams,
+}
+TRANSACTION_LIST_RULES: dict[str, tuple[Any, str, str]] = {
+    "list-status": (
         {"reconciliation_status": "bogus"},
         "reconciliation_status",
         "'bogus' is not a reconciliation status; expected 'reconciled' or 'unreconciled'",
-        id="list-status",
     ),
-    pytest.param(TransactionListParams, {"account": ""}, "account", "must not be empty", id="list-account-empty"),
-    pytest.param(TransactionListParams, {"account": ["a", "b"]}, "account", "got list", id="list-account-a-list"),
-    pytest.param(TransactionListParams, {"limit": 5}, "limit", "unknown field", id="list-unknown-filter"),
-    # transactions.create_allocations
-    pytest.param(
-        TransactionCreateAllocationsParams,
-        allocations(),
-        "allocation_updates",
-        "must contain at least one allocation operation",
-        id="allocations-no-op",
-    ),
-    pytest.param(
-        TransactionCreateAllocationsParams,
+    "list-account-empty": ({"account": ""}, "account", "must not be empty"),
+    "list-account-a-list": ({"account": ["a", "b"]}, "account", "got list"),
+    "list-unknown-filter": ({"limit": 5}, "limit", "unknown field"),
+}
+TRANSACTION_CREATE_ALLOCATIONS_RULES: dict[str, tuple[Any, str, str]] = {
+    "allocations-no-op": (allocations(), "allocation_updates", "must contain at least one allocation operation"),
+    "allocations-no-update-op": (
         allocations({"op": "update", "id": "alloc_1"}),
         "allocation_updates[0].op",
         "'update' is not an allocation operation; expected 'add' or 'delete'",
-        id="allocations-no-update-op",
     ),
-    pytest.param(
-        TransactionCreateAllocationsParams,
+    "allocation-delete-without-id": (
         allocations({"op": "delete"}),
         "allocation_updates[0].id",
         "required field is missing",
-        id="allocation-delete-without-id",
     ),
-    pytest.param(
-        TransactionCreateAllocationsParams,
+    "allocation-add-type": (
         allocations({"op": "add", **changed(ALLOCATION, type="invoice_refund")}),
         "allocation_updates[0].type",
         "is not an allocation type",
-        id="allocation-add-type",
     ),
-    pytest.param(
-        TransactionCreateAllocationsParams,
+    "allocation-add-user-both": (
         allocations({"op": "add", **changed(ALLOCATION, user={"id": "u", "external_id": "e"})}),
         "allocation_updates[0].user",
         "got both",
-        id="allocation-add-user-both",
     ),
-    pytest.param(
-        TransactionCreateAllocationsParams,
+    "allocation-delete-extra-key": (
         allocations({"op": "delete", "id": "alloc_1", "amount": "1"}),
         "allocation_updates[0].amount",
         "unknown field",
-        id="allocation-delete-extra-key",
     ),
-    pytest.param(
-        TransactionCreateAllocationsParams,
+    "allocations-version-fraction": (
         allocations(AllocationDeleteOp(id="alloc_1"), version=1.5),
         "version",
         "got float 1.5",
-        id="allocations-version-fraction",
     ),
+}
+RULES = [
+    pytest.param(params_cls, *case, id=name)
+    for params_cls, cases in [
+        (InvoiceUpdateParams, INVOICE_UPDATE_RULES),
+        (ProductCreateParams, PRODUCT_CREATE_RULES),
+        (RoleCreateParams, ROLE_CREATE_RULES),
+        (UserCreateParams, USER_CREATE_RULES),
+        (ExternalAccountCreateParams, EXTERNAL_ACCOUNT_CREATE_RULES),
+        (TransactionCreateParams, TRANSACTION_CREATE_RULES),
+        (TransactionListParams, TRANSACTION_LIST_RULES),
+        (TransactionCreateAllocationsParams, TRANSACTION_CREATE_ALLOCATIONS_RULES),
+    ]
+    for name, case in cases.items()
 ]
 
 
@@ -553,38 +342,38 @@ def test_a_bad_request_is_refused_naming_the_field_path(
     assert message in problems[path]
 
 
+# Amounts as the API takes them, strings only: id -> (params model, fields, the path reported, its message).
+STRING_AMOUNT_RULES: dict[str, tuple[type, Any, str, str]] = {
+    "update-amount": (
+        InvoiceUpdateParams,
+        update({"op": "update", "id": "li", "amount": 5}),
+        "line_items_update[0].amount",
+        "expected a string of digits, got int 5",
+    ),
+    "transaction-amount": (
+        TransactionCreateParams,
+        transaction(amount=-5),
+        "amount",
+        "expected a string of digits, optionally negative, got int -5",
+    ),
+    "allocation-amount": (
+        TransactionCreateParams,
+        transaction(allocations=[changed(ALLOCATION, amount=7)]),
+        "allocations[0].amount",
+        "expected a string of digits, got int 7",
+    ),
+    "float-amount-message-without-ints": (
+        TransactionCreateParams,
+        transaction(amount=1.5),
+        "amount",
+        "expected a string of digits, optionally negative, got float 1.5",
+    ),
+}
+
+
 @pytest.mark.parametrize(
     ("params_cls", "fields", "path", "message"),
-    [
-        pytest.param(
-            InvoiceUpdateParams,
-            update({"op": "update", "id": "li", "amount": 5}),
-            "line_items_update[0].amount",
-            "expected a string of digits, got int 5",
-            id="update-amount",
-        ),
-        pytest.param(
-            TransactionCreateParams,
-            transaction(amount=-5),
-            "amount",
-            "expected a string of digits, optionally negative, got int -5",
-            id="transaction-amount",
-        ),
-        pytest.param(
-            TransactionCreateParams,
-            transaction(allocations=[changed(ALLOCATION, amount=7)]),
-            "allocations[0].amount",
-            "expected a string of digits, got int 7",
-            id="allocation-amount",
-        ),
-        pytest.param(
-            TransactionCreateParams,
-            transaction(amount=1.5),
-            "amount",
-            "expected a string of digits, optionally negative, got float 1.5",
-            id="float-amount-message-without-ints",
-        ),
-    ],
+    [pytest.param(*case, id=name) for name, case in STRING_AMOUNT_RULES.items()],
 )
 def test_on_the_wire_an_amount_must_be_a_string(
     params_cls: type, fields: dict[str, Any], path: str, message: str

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import cattrs
 import pytest
+from seed import ALLOCATION, SAMPLES, SEED_LINE_ITEM, TRANSACTION
 
 from fragment import AsyncFragment, ValidationError
 from fragment._operation import Resource
@@ -58,17 +59,10 @@ from fragment.types import (
 from fragment.types import invoice as invoice_types
 from fragment.types.transaction_create_params import Account, Allocation
 
-SAMPLES = Path(__file__).parent / "samples"
 RESPONSE_SAMPLES = sorted(SAMPLES.glob("*_response*.json"))
 
-SEED_LINE_ITEM: dict[str, Any] = {
-    ("currency_code" if key == "currencyCode" else key): value  # the seed's one line item, as recorded
-    for key, value in json.loads((Path(__file__).parent / "samples" / "invoice_create_request.json").read_bytes())[
-        "lineItems"
-    ][0].items()
-}
 WIRE_LINE_ITEM_KEYS = ["amount", "currencyCode", "description", "product_id", "type", "user_id"]
-ALLOCATION = {"amount": "1000", "invoice_id": "inv_abc123", "type": "invoice_payin", "user": {"id": "user_abc123"}}
+INVOICE_UPDATE: dict[str, Any] = json.loads((SAMPLES / "invoice_update_request.json").read_bytes())
 
 
 def load(name: str) -> Any:
@@ -216,45 +210,21 @@ async def test_each_operation_takes_its_path_values_then_exactly_its_params_fiel
 
 # --- every operation's request, as fragment-py 0.6.0 sent it (API.md section D) --------------------
 
-# (params model, the arguments of the call, the body or query recorded from the official client)
-RECORDED_REQUESTS = [
-    pytest.param(
+# id of the case -> (params model, the arguments of the call, the body or query recorded from the official client)
+RECORDED: dict[str, tuple[type, dict[str, Any], str]] = {
+    "invoices.create": (
         InvoiceCreateParams,
         {"invoice_id": "invoice_2024_001", "line_items": [SEED_LINE_ITEM]},
         '{"invoiceId":"invoice_2024_001","lineItems":[{"type":"payout","product_id":"prod_1234567890","amount":"1000",'
         '"currencyCode":"USD","description":"Professional services for January 2026","user_id":"user_ext_456"}]}',
-        id="invoices.create",
     ),
-    pytest.param(
-        InvoiceUpdateParams,
-        {
-            "line_items_update": [
-                {
-                    "op": "add",
-                    "type": "payin",
-                    "product_id": "prod_1",
-                    "amount": "500",
-                    "currency_code": "EUR",
-                    "description": "extra",
-                    "user_id": "user_ext_789",
-                },
-                {"op": "update", "id": "li_1", "amount": "1500"},
-                {"op": "delete", "id": "li_2"},
-            ],
-            "version": 1,
-        },
-        '{"line_items_update":[{"op":"add","type":"payin","product_id":"prod_1","amount":"500","currency_code":"EUR",'
-        '"description":"extra","user_id":"user_ext_789"},{"op":"update","id":"li_1","amount":"1500"},'
-        '{"op":"delete","id":"li_2"}],"version":1}',
-        id="invoices.update",
-    ),
-    pytest.param(
+    "invoices.update": (InvoiceUpdateParams, INVOICE_UPDATE, (SAMPLES / "invoice_update_request.json").read_text()),
+    "invoices.update-async-recording": (
         InvoiceUpdateParams,
         {"line_items_update": [LineItemUpdateOp(id="li_1", amount="1")], "version": 1},
         '{"line_items_update":[{"op":"update","id":"li_1","amount":"1"}],"version":1}',
-        id="invoices.update-async-recording",
     ),
-    pytest.param(
+    "products.create": (
         ProductCreateParams,
         {
             "code": "consulting",
@@ -264,43 +234,31 @@ RECORDED_REQUESTS = [
         },
         '{"code":"consulting","description":"Consulting hours","paid_by_roles":[{"id":"r_1"}],'
         '"paid_to_roles":[{"name":"seller"}]}',
-        id="products.create",
     ),
-    pytest.param(
+    "products.create-one-list": (
         ProductCreateParams,
         {"code": "x", "description": "y", "paid_by_roles": [RoleRef(name="buyer")]},
         '{"code":"x","description":"y","paid_by_roles":[{"name":"buyer"}]}',
-        id="products.create-one-list",
     ),
-    pytest.param(RoleCreateParams, {"role": "buyer"}, '{"role":"buyer"}', id="roles.create"),
-    pytest.param(
+    "roles.create": (RoleCreateParams, {"role": "buyer"}, '{"role":"buyer"}'),
+    "users.create": (
         UserCreateParams,
         {"external_id": "user_ext_456", "role": "buyer"},
         '{"externalId":"user_ext_456","role":"buyer"}',
-        id="users.create",
     ),
-    pytest.param(
+    "external_accounts.create": (
         ExternalAccountCreateParams,
         {"external_id": "bank_acct_1", "name": "Operating account"},
         '{"external_id":"bank_acct_1","name":"Operating account"}',
-        id="external_accounts.create",
     ),
-    pytest.param(
+    "transactions.create": (
         TransactionCreateParams,
-        {
-            "account": {"id": "ext_account_1", "external_id": "bank_acct_1"},
-            "allocations": [ALLOCATION],
-            "amount": "-1000",
-            "currency": "USD",
-            "external_id": "bank_txn_123",
-            "posted": datetime(2026, 2, 12, tzinfo=UTC),
-        },
+        TRANSACTION,
         '{"account":{"id":"ext_account_1","external_id":"bank_acct_1"},"allocations":[{"amount":"1000",'
         '"invoice_id":"inv_abc123","type":"invoice_payin","user":{"id":"user_abc123"}}],"amount":"-1000",'
         '"currency":"USD","external_id":"bank_txn_123","posted":"2026-02-12T00:00:00+00:00"}',
-        id="transactions.create",
     ),
-    pytest.param(
+    "transactions.create-posted-str-no-allocations": (
         TransactionCreateParams,
         {
             "account": Account(external_id="bank_acct_1"),
@@ -312,9 +270,8 @@ RECORDED_REQUESTS = [
         },
         '{"account":{"external_id":"bank_acct_1"},"allocations":[],"amount":"250","currency":"USDG",'
         '"external_id":"bank_txn_124","posted":"2026-02-12T10:20:30Z"}',
-        id="transactions.create-posted-str-no-allocations",
     ),
-    pytest.param(
+    "transactions.create-posted-offset-microseconds": (
         TransactionCreateParams,
         {
             "account": {"id": "ext_account_1"},
@@ -334,9 +291,8 @@ RECORDED_REQUESTS = [
         '{"account":{"id":"ext_account_1"},"allocations":[{"amount":"1000","invoice_id":"inv_abc123",'
         '"type":"invoice_payin","user":{"external_id":"user_ext_456"}}],"amount":"1","currency":"EURC",'
         '"external_id":"bank_txn_125","posted":"2026-02-12T01:02:03.456789-05:00"}',
-        id="transactions.create-posted-offset-microseconds",
     ),
-    pytest.param(
+    "transactions.create-retried": (
         TransactionCreateParams,
         {
             "account": {"id": "ext_account_1"},
@@ -348,25 +304,20 @@ RECORDED_REQUESTS = [
         },
         '{"account":{"id":"ext_account_1"},"allocations":[],"amount":"1","currency":"USD",'
         '"external_id":"bank_txn_retry","posted":"2026-02-12T00:00:00Z"}',
-        id="transactions.create-retried",
     ),
-    pytest.param(
+    "transactions.list-both-filters": (
         TransactionListParams,
         {"account": "ext_account_1", "reconciliation_status": "unreconciled"},
         '{"account":"ext_account_1","reconciliation_status":"unreconciled"}',
-        id="transactions.list-both-filters",
     ),
-    pytest.param(
-        TransactionListParams, {"account": "bank_acct_1"}, '{"account":"bank_acct_1"}', id="transactions.list-account"
-    ),
-    pytest.param(
+    "transactions.list-account": (TransactionListParams, {"account": "bank_acct_1"}, '{"account":"bank_acct_1"}'),
+    "transactions.list-status": (
         TransactionListParams,
         {"reconciliation_status": "reconciled"},
         '{"reconciliation_status":"reconciled"}',
-        id="transactions.list-status",
     ),
-    pytest.param(TransactionListParams, {}, "{}", id="transactions.list-no-filter"),
-    pytest.param(
+    "transactions.list-no-filter": (TransactionListParams, {}, "{}"),
+    "transactions.create_allocations": (
         TransactionCreateAllocationsParams,
         {
             "allocation_updates": [
@@ -384,9 +335,9 @@ RECORDED_REQUESTS = [
         '{"allocation_updates":[{"op":"add","amount":"1000","invoice_id":"inv_abc123","type":"invoice_payin",'
         '"user":{"id":"user_abc123"}},{"op":"add","amount":"5","invoice_id":"inv_abc123","type":"invoice_payout",'
         '"user":{"external_id":"user_ext_456"}},{"op":"delete","id":"alloc_1"}],"version":1}',
-        id="transactions.create_allocations",
     ),
-]
+}
+RECORDED_REQUESTS = [pytest.param(*case, id=name) for name, case in RECORDED.items()]
 
 
 @pytest.mark.parametrize(("params_cls", "arguments", "recorded"), RECORDED_REQUESTS)
@@ -532,115 +483,84 @@ def test_subclasses_of_invoice_inherit_its_renames() -> None:
 # --- params_from_wire: the emulator's strict reading of wire bodies ------------------------------
 
 
+def did_you_mean(key: str) -> str:
+    return f"unknown field; did you mean '{key}'?"
+
+
+# (params model, a wire body, the path of a key the API does not use there, the message about it)
+MISNAMED_KEYS = [
+    (InvoiceCreateParams, {"invoice_id": "inv_1", "lineItems": []}, "invoice_id", did_you_mean("invoiceId")),
+    (InvoiceCreateParams, {"invoiceId": "inv_1", "line_items": []}, "line_items", did_you_mean("lineItems")),
+    (
+        InvoiceCreateParams,
+        {"invoiceId": "inv_1", "lineItems": [{"currency_code": "USD"}]},
+        "line_items[0].currency_code",
+        did_you_mean("currencyCode"),
+    ),
+    (
+        InvoiceUpdateParams,
+        {"line_items_update": [{"op": "delete", "id": "l"}, {"op": "add", "currencyCode": "USD"}], "version": 1},
+        "line_items_update[1].currencyCode",
+        did_you_mean("currency_code"),
+    ),
+    (InvoiceUpdateParams, {"lineItemsUpdate": [], "version": 1}, "lineItemsUpdate", did_you_mean("line_items_update")),
+    (
+        InvoiceUpdateParams,
+        {"line_items_update": [{"op": "move", "id": "l", "to": 2}], "version": 1},
+        "line_items_update[0].to",
+        "unknown field; expected one of amount, currency_code, description, id, op, product_id, type, user_id",
+    ),
+    (UserCreateParams, {"external_id": "e", "role": "buyer"}, "external_id", did_you_mean("externalId")),
+    (ExternalAccountCreateParams, {"externalId": "e", "name": "n"}, "externalId", did_you_mean("external_id")),
+    (
+        TransactionCreateParams,
+        {"account": {"externalId": "a"}, "allocations": [], "currencyCode": "USD"},
+        "account.externalId",
+        did_you_mean("external_id"),
+    ),
+    (
+        TransactionCreateParams,
+        {"account": {"id": "a"}, "allocations": [{"user": {"externalId": "u"}}]},
+        "allocations[0].user.externalId",
+        did_you_mean("external_id"),
+    ),
+    (
+        TransactionCreateParams,
+        {"account": {"id": "a"}, "allocations": [], "currencyCode": "USD"},
+        "currencyCode",
+        did_you_mean("currency"),
+    ),
+    (
+        TransactionCreateAllocationsParams,
+        {"allocation_updates": [{"op": "add", "invoiceId": "i"}], "version": 1},
+        "allocation_updates[0].invoiceId",
+        did_you_mean("invoice_id"),
+    ),
+    (
+        ProductCreateParams,
+        {"code": "c", "description": "d", "paidByRoles": [{"id": "r"}]},
+        "paidByRoles",
+        did_you_mean("paid_by_roles"),
+    ),
+    (
+        ProductCreateParams,
+        {"code": "c", "description": "d", "paid_by_roles": [{"role_id": "r"}]},
+        "paid_by_roles[0].role_id",
+        "unknown field; expected one of id, name",
+    ),
+    (
+        TransactionListParams,
+        {"reconciliationStatus": "reconciled"},
+        "reconciliationStatus",
+        did_you_mean("reconciliation_status"),
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("params_cls", "body", "path", "message"),
-    [
-        pytest.param(
-            InvoiceCreateParams,
-            {"invoice_id": "inv_1", "lineItems": []},
-            "invoice_id",
-            "unknown field; did you mean 'invoiceId'?",
-            id="create-snake-invoice_id",
-        ),
-        pytest.param(
-            InvoiceCreateParams,
-            {"invoiceId": "inv_1", "line_items": []},
-            "line_items",
-            "unknown field; did you mean 'lineItems'?",
-            id="create-snake-line_items",
-        ),
-        pytest.param(
-            InvoiceCreateParams,
-            {"invoiceId": "inv_1", "lineItems": [{"currency_code": "USD"}]},
-            "line_items[0].currency_code",
-            "unknown field; did you mean 'currencyCode'?",
-            id="create-line-item-snake-currency_code",
-        ),
-        pytest.param(
-            InvoiceUpdateParams,
-            {"line_items_update": [{"op": "delete", "id": "l"}, {"op": "add", "currencyCode": "USD"}], "version": 1},
-            "line_items_update[1].currencyCode",
-            "unknown field; did you mean 'currency_code'?",
-            id="update-add-op-camel-currencyCode",
-        ),
-        pytest.param(
-            InvoiceUpdateParams,
-            {"lineItemsUpdate": [], "version": 1},
-            "lineItemsUpdate",
-            "unknown field; did you mean 'line_items_update'?",
-            id="update-camel-lineItemsUpdate",
-        ),
-        pytest.param(
-            InvoiceUpdateParams,
-            {"line_items_update": [{"op": "move", "id": "l", "to": 2}], "version": 1},
-            "line_items_update[0].to",
-            "unknown field; expected one of amount, currency_code, description, id, op, product_id, type, user_id",
-            id="update-unknown-op-unknown-key",
-        ),
-        pytest.param(
-            UserCreateParams,
-            {"external_id": "e", "role": "buyer"},
-            "external_id",
-            "unknown field; did you mean 'externalId'?",
-            id="user-snake-external_id",
-        ),
-        pytest.param(
-            ExternalAccountCreateParams,
-            {"externalId": "e", "name": "n"},
-            "externalId",
-            "unknown field; did you mean 'external_id'?",
-            id="external-account-camel-externalId",
-        ),
-        pytest.param(
-            TransactionCreateParams,
-            {"account": {"externalId": "a"}, "allocations": [], "currencyCode": "USD"},
-            "account.externalId",
-            "unknown field; did you mean 'external_id'?",
-            id="transaction-account-camel",
-        ),
-        pytest.param(
-            TransactionCreateParams,
-            {"account": {"id": "a"}, "allocations": [{"user": {"externalId": "u"}}]},
-            "allocations[0].user.externalId",
-            "unknown field; did you mean 'external_id'?",
-            id="transaction-allocation-user-camel",
-        ),
-        pytest.param(
-            TransactionCreateParams,
-            {"account": {"id": "a"}, "allocations": [], "currencyCode": "USD"},
-            "currencyCode",
-            "unknown field; did you mean 'currency'?",
-            id="transaction-currencyCode",
-        ),
-        pytest.param(
-            TransactionCreateAllocationsParams,
-            {"allocation_updates": [{"op": "add", "invoiceId": "i"}], "version": 1},
-            "allocation_updates[0].invoiceId",
-            "unknown field; did you mean 'invoice_id'?",
-            id="allocation-add-op-camel",
-        ),
-        pytest.param(
-            ProductCreateParams,
-            {"code": "c", "description": "d", "paidByRoles": [{"id": "r"}]},
-            "paidByRoles",
-            "unknown field; did you mean 'paid_by_roles'?",
-            id="product-camel-roles",
-        ),
-        pytest.param(
-            ProductCreateParams,
-            {"code": "c", "description": "d", "paid_by_roles": [{"role_id": "r"}]},
-            "paid_by_roles[0].role_id",
-            "unknown field; expected one of id, name",
-            id="product-role-ref-unknown",
-        ),
-        pytest.param(
-            TransactionListParams,
-            {"reconciliationStatus": "reconciled"},
-            "reconciliationStatus",
-            "unknown field; did you mean 'reconciliation_status'?",
-            id="list-query-camel",
-        ),
-    ],
+    MISNAMED_KEYS,
+    ids=[f"{params_cls.__name__}.{path}" for params_cls, _, path, _ in MISNAMED_KEYS],
 )
 def test_params_from_wire_refuses_a_key_the_api_does_not_use_there(
     params_cls: type, body: dict[str, Any], path: str, message: str

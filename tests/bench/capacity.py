@@ -26,18 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from workload import LINE_ITEM
 
 HERE = Path(__file__).parent
 WORKSPACE = "ws_bench"
 SECRET = "bench-secret"
-LINE_ITEM = {
-    "amount": "1000",
-    "currency_code": "USD",
-    "description": "Professional services for January 2026",
-    "product_id": "prod_1234567890",
-    "type": "payout",
-    "user_id": "user_ext_456",
-}
 
 
 @attrs.frozen

@@ -16,16 +16,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
+from workload import LINE_ITEM
 
 CONCURRENCY = 64
-LINE_ITEM = {
-    "amount": "1000",
-    "currency_code": "USD",
-    "description": "Professional services for January 2026",
-    "product_id": "prod_1234567890",
-    "type": "payout",
-    "user_id": "user_ext_456",
-}
 
 
 def invoices(count: int) -> Iterator[dict[str, Any]]:
