@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from concurrent.futures import CancelledError as FutureCancelledError
 from concurrent.futures import Future, wait
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, Concatenate, Final, Generic, Never, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Final, Generic, ParamSpec, TypeVar
 
 import anyio
 import anyio.abc
@@ -471,22 +471,9 @@ def _same_parameters_as(
     return decorate
 
 
-class _Setting(Generic[T]):
-    """A read-only setting of the blocking client: the async client's own, read from it."""
-
-    def __init__(self, read: Callable[[AsyncFragment], T], doc: str) -> None:
-        self._read = read
-        self.__doc__ = doc
-
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> _Setting[T]: ...
-    @overload
-    def __get__(self, instance: Fragment, owner: type[Any]) -> T: ...
-    def __get__(self, instance: Fragment | None, owner: type[Any]) -> T | _Setting[T]:
-        return self if instance is None else self._read(instance._async)
-
-    def __set__(self, instance: Fragment, value: Never) -> None:  # Never: type checkers refuse an assignment
-        raise AttributeError("a client's settings are read-only; with_options() makes a client with other ones")
+def _async_client(client: Fragment) -> AsyncFragment:
+    """The async client a blocking one runs its calls on (where its settings are read)."""
+    return client._async
 
 
 class Fragment:
@@ -563,14 +550,11 @@ class Fragment:
         clone._setup(self._async.with_options(**changes), self._runner)
         return clone
 
-    base_url = _Setting(lambda client: client.base_url, "The API's base URL, without a trailing slash.")
-    max_retries = _Setting(lambda client: client.max_retries, "How many times a failed request is retried.")
-    timeout = _Setting(lambda client: client.timeout, "The default timeout of each request.")
-    max_connections = _Setting(lambda client: client.max_connections, "The size of the connection pool.")
-    check_currency_codes = _Setting(
-        lambda client: client.check_currency_codes,
-        "Whether ``currency_code`` values are checked against this release's list.",
-    )
+    base_url = AsyncFragment.base_url.via(_async_client)
+    max_retries = AsyncFragment.max_retries.via(_async_client)
+    timeout = AsyncFragment.timeout.via(_async_client)
+    max_connections = AsyncFragment.max_connections.via(_async_client)
+    check_currency_codes = AsyncFragment.check_currency_codes.via(_async_client)
 
     @property
     def with_raw_response(self) -> BlockingRawClient:
