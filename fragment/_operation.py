@@ -18,10 +18,11 @@ return type; a ``functools.partial`` or a ``__getattr__`` proxy would lose them.
 
 from __future__ import annotations
 
+import abc
 import inspect
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypedDict, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypedDict, TypeVar, overload
 from urllib.parse import quote
 
 import attrs
@@ -51,6 +52,7 @@ __all__ = [
     "RequestOptions",
     "Resource",
     "Runner",
+    "batches",
     "composite",
     "operation",
 ]
@@ -123,6 +125,31 @@ class Resource(Generic[ModeT]):
         return f"<{type(self).__name__} of {self._client!r}>"
 
 
+AsyncT = TypeVar("AsyncT")
+BlockingT = TypeVar("BlockingT")
+
+
+class _PerMode(Generic[AsyncT, BlockingT], abc.ABC):
+    """A resource's attribute that is an ``AsyncT`` on an :class:`Async` resource, a ``BlockingT`` on a blocking one.
+
+    The overloads, written once here, tell type checkers which by the resource's mode. A raw
+    resource has none of these; on the class, the attribute is the descriptor itself.
+    """
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> BlockingT: ...
+    @overload
+    def __get__(self, instance: Resource[Async], owner: type[Any]) -> AsyncT: ...
+    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
+        return self if instance is None else self._bind(instance)
+
+    @abc.abstractmethod
+    def _bind(self, instance: Resource[Any]) -> Any:
+        """The value on ``instance``."""
+
+
 @attrs.frozen
 class Operation(Generic[R]):
     """One endpoint of the API: everything the request pipeline needs to know about it."""
@@ -170,20 +197,45 @@ def _segment(name: str, value: object) -> str:
     raise ValidationError([FieldError(name, problem)])
 
 
-_COMMON_FIELDS = """\
-:param options: :class:`~fragment.RequestOptions` for this request only.
-{checked}:raises APIStatusError: an error answer (the subclass by status), after retries.
-:raises APIConnectionError: no answer, after retries.
-"""
-_CHECKED = ":raises ValidationError: an argument is invalid; nothing was sent.\n"
+_VERSION_PARAM = ":param version: the ``version`` as last read: the write applies only if it is still current."
+_STALE_VERSION = (
+    ":raises ConflictError: ``version`` is stale (another write came first); it is not retried: resending"
+    " it cannot succeed."
+)
 
 
-def _with_common_fields(doc: str, *, checked: bool) -> str:
-    """The declared docstring, with the parameter and errors every operation shares written once, here."""
+def _common_fields(doc: str, operation: Operation[Any]) -> list[str]:
+    """The fields that follow from the declaration: options, checked arguments, a version guard, errors."""
+    fields = [
+        ":param options: :class:`~fragment.RequestOptions` for this request only.",
+        *_checked_field(doc, operation),
+    ]
+    if operation.version_guarded:
+        fields = [_VERSION_PARAM, *fields, _STALE_VERSION]
+    return [
+        *fields,
+        ":raises APIStatusError: an error answer (the subclass by status), after retries.",
+        ":raises APIConnectionError: no answer, after retries.",
+    ]
+
+
+def _checked_field(doc: str, operation: Operation[Any]) -> list[str]:
+    """The ``ValidationError`` of an operation with arguments, unless its docstring says more precisely when."""
+    if ":raises ValidationError:" in doc:
+        return []
+    if operation.body or operation.query:
+        return [":raises ValidationError: an argument is invalid; nothing was sent."]
+    if operation.path_params:  # checked by _segment
+        names = " or ".join(f"``{name}``" for name in operation.path_params)
+        return [f":raises ValidationError: {names} is not a string, or is empty, ``.`` or ``..``; nothing was sent."]
+    return []
+
+
+def _with_common_fields(doc: str, operation: Operation[Any]) -> str:
+    """The declared docstring, with the fields every operation of its kind shares written once, here."""
     lines = doc.rstrip().splitlines()
     indent = next((line[: len(line) - len(line.lstrip())] for line in lines[1:] if line.strip()), "")
-    checked = checked and ":raises ValidationError:" not in doc
-    common = _COMMON_FIELDS.format(checked=_CHECKED if checked else "").splitlines()
+    common = _common_fields(doc, operation)
     at = next((i for i, line in enumerate(lines) if line.strip().startswith(".. version")), len(lines))
     while at > 1 and not lines[at - 1].strip():
         at -= 1
@@ -202,24 +254,19 @@ def _snake_case(class_name: str) -> str:
 
 
 def operation(
-    method: str,
-    path: str,
-    *,
-    response: type[R],
-    body: type | None = None,
-    query: type | None = None,
-    version_guarded: bool = False,
+    method: str, path: str, *, response: type[R], body: type | None = None, query: type | None = None
 ) -> Callable[[Callable[Concatenate[Any, P], None]], Endpoint[P, R]]:
     """Declare a resource method as one operation of the API (see the module docstring).
 
     The decorated function gives the operation its name, parameters and docstring: path
     parameters are positional-only, in the order of the path template; every other
     parameter is a field of ``body`` or ``query``, plus :class:`RequestOptions`. A field
-    passed as None is left out of the request.
+    passed as None is left out of the request. An operation that takes a ``version`` is a
+    write guarded by it (:attr:`Operation.version_guarded`).
     """
 
     def declare(signature_only: Callable[Concatenate[Any, P], None]) -> Endpoint[P, R]:
-        return Endpoint(signature_only, method, path, response, body, query, version_guarded)
+        return Endpoint(signature_only, method, path, response, body, query)
 
     return declare
 
@@ -235,15 +282,15 @@ class Endpoint(Generic[P, R]):
         response: type[R],
         body: type | None,
         query: type | None,
-        version_guarded: bool,
     ) -> None:
         self.__name__ = signature_only.__name__
         self.__qualname__ = signature_only.__qualname__
-        self.__doc__ = _with_common_fields(signature_only.__doc__ or "", checked=bool(body or query or path.count("{")))
         resource = _snake_case(signature_only.__qualname__.split(".")[0])
+        version_guarded = "version" in inspect.signature(signature_only).parameters
         self.operation = Operation(
             f"{resource}.{signature_only.__name__}", method, path, response, body, query, version_guarded
         )
+        self.__doc__ = _with_common_fields(signature_only.__doc__ or "", self.operation)
         self._binder = _Binder(signature_only, self.operation)
 
     @property
@@ -431,7 +478,7 @@ class _BatchDescriptor(Generic[ParamsT, R]):
         return BatchSpec(prepare, self._key, send, widen=getattr(client._shared.transport, "widen", None))
 
 
-class CreateMany(_BatchDescriptor[ParamsT, R]):
+class CreateMany(_BatchDescriptor[ParamsT, R], _PerMode[AsyncCreateMany[ParamsT, R], BlockingCreateMany[ParamsT, R]]):
     """A resource's ``create_many``: many creates at once, results in input order."""
 
     _DOC = """Create many {resource} concurrently; return one result per input item, in input order.
@@ -443,15 +490,7 @@ class CreateMany(_BatchDescriptor[ParamsT, R]):
         stream results without holding them all.
         """
 
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> CreateMany[ParamsT, R]: ...
-    @overload
-    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> BlockingCreateMany[ParamsT, R]: ...
-    @overload
-    def __get__(self, instance: Resource[Async], owner: type[Any]) -> AsyncCreateMany[ParamsT, R]: ...
-    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
-        if instance is None:
-            return self
+    def _bind(self, instance: Resource[Any]) -> Callable[..., Any]:
         client, runner, spec = instance._client, instance._runner, self._spec(instance._client)
 
         async def create_many(
@@ -471,7 +510,9 @@ class CreateMany(_BatchDescriptor[ParamsT, R]):
         return self._describe(create_many_blocking, BlockingCreateMany)
 
 
-class CreateManyIter(_BatchDescriptor[ParamsT, R]):
+class CreateManyIter(
+    _BatchDescriptor[ParamsT, R], _PerMode[AsyncCreateManyIter[ParamsT, R], BlockingCreateManyIter[ParamsT, R]]
+):
     """A resource's ``create_many_iter``: many creates at once, each result as it completes."""
 
     _DOC = """Create many {resource} concurrently, yielding each result as it completes.
@@ -504,15 +545,7 @@ class CreateManyIter(_BatchDescriptor[ParamsT, R]):
            above the client's ``max_connections`` widens its pool instead of being refused.
         """
 
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> CreateManyIter[ParamsT, R]: ...
-    @overload
-    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> BlockingCreateManyIter[ParamsT, R]: ...
-    @overload
-    def __get__(self, instance: Resource[Async], owner: type[Any]) -> AsyncCreateManyIter[ParamsT, R]: ...
-    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
-        if instance is None:
-            return self
+    def _bind(self, instance: Resource[Any]) -> Callable[..., Any]:
         client, runner, spec = instance._client, instance._runner, self._spec(instance._client)
 
         def create_many_iter(
@@ -532,11 +565,24 @@ class CreateManyIter(_BatchDescriptor[ParamsT, R]):
         return self._describe(create_many_iter_blocking, BlockingCreateManyIter)
 
 
+def batches(
+    create: Endpoint[Any, R], params: type[ParamsT], *, key: str
+) -> tuple[CreateMany[ParamsT, R], CreateManyIter[ParamsT, R]]:
+    """Declare a resource's ``create_many`` and ``create_many_iter``, both sending ``create``.
+
+    Each item is checked as ``params`` (the body of ``create``); ``key`` is the field that
+    identifies an item, which creates are idempotent by::
+
+        create_many, create_many_iter = batches(create, RoleCreateParams, key="role")
+    """
+    return CreateMany(create, params, key=key), CreateManyIter(create, params, key=key)
+
+
 AsyncRawT = TypeVar("AsyncRawT")
 BlockingRawT = TypeVar("BlockingRawT")
 
 
-class RawView(Generic[AsyncRawT, BlockingRawT]):
+class RawView(_PerMode[AsyncRawT, BlockingRawT]):
     """A resource's ``with_raw_response``: the same resource, whose operations return :class:`~fragment.RawResponse`.
 
     Declared once per resource class with the two views' types, which type checkers cannot
@@ -545,15 +591,7 @@ class RawView(Generic[AsyncRawT, BlockingRawT]):
         with_raw_response: RawView[Invoices[AsyncRaw], Invoices[BlockingRaw]] = RawView()
     """
 
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> RawView[AsyncRawT, BlockingRawT]: ...
-    @overload
-    def __get__(self, instance: Resource[Async], owner: type[Any]) -> AsyncRawT: ...
-    @overload
-    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> BlockingRawT: ...
-    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
-        if instance is None:
-            return self
+    def _bind(self, instance: Resource[Any]) -> Resource[Any]:
         return type(instance)(instance._client, instance._runner, raw=True)
 
 
@@ -566,7 +604,7 @@ def composite(method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> 
     return Composite(method)
 
 
-class Composite(Generic[P, R]):
+class Composite(_PerMode[Callable[P, Coroutine[Any, Any, R]], Callable[P, R]]):
     """A coroutine method of a resource, run on the portal by the blocking client."""
 
     def __init__(self, method: Callable[..., Coroutine[Any, Any, R]]) -> None:
@@ -577,24 +615,17 @@ class Composite(Generic[P, R]):
         signature = inspect.signature(method)
         self.signature = signature.replace(parameters=list(signature.parameters.values())[1:])
 
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> Composite[P, R]: ...
-    @overload
-    def __get__(self, instance: Resource[Blocking], owner: type[Any]) -> Callable[P, R]: ...
-    @overload
-    def __get__(self, instance: Resource[Async], owner: type[Any]) -> Callable[P, Coroutine[Any, Any, R]]: ...
-    def __get__(self, instance: Resource[Any] | None, owner: type[Any]) -> Any:
-        if instance is None:
-            return self
+    def _bind(self, instance: Resource[Any]) -> Callable[..., Any]:
         if instance._raw:
             raise AttributeError(
                 f"{self.__name__} has no raw response: it is several requests; call it on the resource"
             )
         runner = instance._runner
-        if runner is None:
-            return self._method.__get__(instance, owner)
         # The method awaits the resource's operations: it runs on an async view of the resource.
-        bound: Callable[..., Coroutine[Any, Any, R]] = self._method.__get__(type(instance)(instance._client), owner)
+        async_view = instance if runner is None else type(instance)(instance._client)
+        bound: Callable[..., Coroutine[Any, Any, R]] = self._method.__get__(async_view)
+        if runner is None:
+            return bound
 
         def call_blocking(*args: Any, **kwargs: Any) -> R:
             return runner.run(lambda: bound(*args, **kwargs))

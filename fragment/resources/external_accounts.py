@@ -33,17 +33,10 @@ class ExternalAccounts(declare.Resource[declare.ModeT]):
         :param name: a human-readable name.
         :raises ValidationError: a field is empty or not a string; nothing was sent.
         :raises ConflictError: an account with this external ID exists.
-
-        .. versionadded:: 0.2.0
         """
 
-    create_many = declare.CreateMany(create, types.ExternalAccountCreateParams, key="external_id")
-    create_many_iter = declare.CreateManyIter(create, types.ExternalAccountCreateParams, key="external_id")
+    create_many, create_many_iter = declare.batches(create, types.ExternalAccountCreateParams, key="external_id")
 
     @declare.operation("GET", "/external-accounts", response=types.ExternalAccountListResponse)
     def list(self, **options: Unpack[declare.RequestOptions]) -> None:
-        """List every external account of the workspace.
-
-
-        .. versionadded:: 0.2.0
-        """
+        """List every external account of the workspace."""

@@ -45,8 +45,7 @@ class Invoices(declare.Resource[declare.ModeT]):
         .. versionadded:: 0.1.0
         """
 
-    create_many = declare.CreateMany(create, types.InvoiceCreateParams, key="invoice_id")
-    create_many_iter = declare.CreateManyIter(create, types.InvoiceCreateParams, key="invoice_id")
+    create_many, create_many_iter = declare.batches(create, types.InvoiceCreateParams, key="invoice_id")
 
     @declare.operation("GET", "/invoices/{id}", response=types.InvoiceRetrieveResponse)
     def retrieve(self, id: str, /, **options: Unpack[declare.RequestOptions]) -> None:
@@ -58,13 +57,7 @@ class Invoices(declare.Resource[declare.ModeT]):
         .. versionadded:: 0.2.0
         """
 
-    @declare.operation(
-        "POST",
-        "/invoices/{id}",
-        body=types.InvoiceUpdateParams,
-        response=types.InvoiceUpdateResponse,
-        version_guarded=True,
-    )
+    @declare.operation("POST", "/invoices/{id}", body=types.InvoiceUpdateParams, response=types.InvoiceUpdateResponse)
     def update(
         self,
         id: str,
@@ -74,19 +67,14 @@ class Invoices(declare.Resource[declare.ModeT]):
         version: int,
         **options: Unpack[declare.RequestOptions],
     ) -> None:
-        """Apply line item operations (add, update the amount, delete) to an invoice.
+        """Apply line item operations (add, update the amount, delete) to an invoice, unless another write came first.
 
-        The update applies only if ``version`` is still the invoice's current version. If
-        another write came first, the API answers 409 and this raises
-        :class:`~fragment.ConflictError` at once: resending a stale version cannot succeed,
-        so it is not retried. :meth:`modify` re-reads and re-applies for you.
+        A stale ``version`` is refused at once; :meth:`modify` re-reads and re-applies for you.
 
         :param line_items_update: ``{"op": "add", ...line item fields}``,
             ``{"op": "update", "id": ..., "amount": ...}`` or ``{"op": "delete", "id": ...}``
             (or :class:`~fragment.types.LineItemAddOp` and its siblings).
-        :param version: the invoice's ``version`` as last read.
-        :raises ValidationError: an declare.operation is invalid; nothing was sent.
-        :raises ConflictError: ``version`` is stale.
+        :raises ValidationError: an operation is invalid; nothing was sent.
 
         .. versionadded:: 0.2.0
         """
@@ -121,7 +109,7 @@ class Invoices(declare.Resource[declare.ModeT]):
         for :meth:`update`. If another writer changes the invoice in between (a version
         conflict), the invoice is read again and ``change`` called again on the new state,
         up to ``max_attempts`` reads in all; so no concurrent update is lost. ``change`` may
-        run several times: it should only compute, not act. If it returns no declare.operation,
+        run several times: it should only compute, not act. If it returns no operation,
         nothing is sent and the invoice as read is returned.
 
         :raises ConflictError: still conflicting after ``max_attempts`` reads.

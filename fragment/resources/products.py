@@ -42,28 +42,18 @@ class Products(declare.Resource[declare.ModeT]):
         :raises ValidationError: a field is invalid (or no role is given); nothing was sent.
         :raises ConflictError: a product with this code exists.
         :raises BadRequestError: the API refused it, for example a role that does not exist.
-
-        .. versionadded:: 0.2.0
         """
 
-    create_many = declare.CreateMany(create, types.ProductCreateParams, key="code")
-    create_many_iter = declare.CreateManyIter(create, types.ProductCreateParams, key="code")
+    create_many, create_many_iter = declare.batches(create, types.ProductCreateParams, key="code")
 
     @declare.operation("GET", "/products/{code}", response=types.ProductRetrieveResponse)
     def retrieve(self, code: str, /, **options: Unpack[declare.RequestOptions]) -> None:
         """Get a product by its code (not its ID).
 
         :param code: the product's code.
-        :raises ValidationError: ``code`` is empty or not a string; nothing was sent.
         :raises NotFoundError: no product has this code.
-
-        .. versionadded:: 0.2.0
         """
 
     @declare.operation("GET", "/products", response=types.ProductListResponse)
     def list(self, **options: Unpack[declare.RequestOptions]) -> None:
-        """List every product of the workspace (the API does not paginate).
-
-
-        .. versionadded:: 0.2.0
-        """
+        """List every product of the workspace (the API does not paginate)."""

@@ -20,22 +20,14 @@ class Roles(declare.Resource[declare.ModeT]):
 
     @declare.operation("POST", "/roles", body=types.RoleCreateParams, response=types.RoleCreateResponse)
     def create(self, *, role: str, **options: Unpack[declare.RequestOptions]) -> None:
-        """Create a role.
+        """Create a role; a role is its name, so creating an existing one again returns it.
 
         :param role: the role's name, unique in the workspace.
         :raises ValidationError: ``role`` is empty or not a string; nothing was sent.
-        :raises ConflictError: a role with this name exists.
-
-        .. versionadded:: 0.2.0
         """
 
-    create_many = declare.CreateMany(create, types.RoleCreateParams, key="role")
-    create_many_iter = declare.CreateManyIter(create, types.RoleCreateParams, key="role")
+    create_many, create_many_iter = declare.batches(create, types.RoleCreateParams, key="role")
 
     @declare.operation("GET", "/roles", response=types.RoleListResponse)
     def list(self, **options: Unpack[declare.RequestOptions]) -> None:
-        """List every role of the workspace.
-
-
-        .. versionadded:: 0.2.0
-        """
+        """List every role of the workspace."""

@@ -57,22 +57,16 @@ class Transactions(declare.Resource[declare.ModeT]):
         :raises ValidationError: a field is invalid (a naive ``posted``, an empty ``account``,
             ...); nothing was sent.
         :raises BadRequestError: the API refused it, for example an unknown account or invoice.
-
-        .. versionadded:: 0.2.0
         """
 
-    create_many = declare.CreateMany(create, types.TransactionCreateParams, key="external_id")
-    create_many_iter = declare.CreateManyIter(create, types.TransactionCreateParams, key="external_id")
+    create_many, create_many_iter = declare.batches(create, types.TransactionCreateParams, key="external_id")
 
     @declare.operation("GET", "/transactions/{id}", response=types.TransactionRetrieveResponse)
     def retrieve(self, id: str, /, **options: Unpack[declare.RequestOptions]) -> None:
         """Get a transaction by ID.
 
         :param id: the transaction's ID.
-        :raises ValidationError: ``id`` is empty or not a string; nothing was sent.
         :raises NotFoundError: no transaction has this ID.
-
-        .. versionadded:: 0.2.0
         """
 
     @declare.operation(
@@ -92,8 +86,6 @@ class Transactions(declare.Resource[declare.ModeT]):
         :param reconciliation_status: ``"reconciled"`` (nothing left to allocate) or
             ``"unreconciled"``; None for both.
         :raises ValidationError: a filter is invalid; nothing was sent.
-
-        .. versionadded:: 0.2.0
         """
 
     @declare.operation(
@@ -101,7 +93,6 @@ class Transactions(declare.Resource[declare.ModeT]):
         "/transactions/{id}/allocations",
         body=types.TransactionCreateAllocationsParams,
         response=types.TransactionCreateAllocationsResponse,
-        version_guarded=True,
     )
     def create_allocations(
         self,
@@ -112,24 +103,15 @@ class Transactions(declare.Resource[declare.ModeT]):
         version: int,
         **options: Unpack[declare.RequestOptions],
     ) -> None:
-        """Add and delete allocations of a transaction.
-
-        The change applies only if ``version`` is still the transaction's current version.
-        If another write came first, the API answers 409 and this raises
-        :class:`~fragment.ConflictError` at once: resending a stale version cannot succeed,
-        so it is not retried.
+        """Add and delete allocations of a transaction, unless another write came first.
 
         :param id: the transaction's ID.
         :param allocation_updates: ``{"op": "add", "amount", "invoice_id", "type", "user"}``
             or ``{"op": "delete", "id": ...}`` (or :class:`~fragment.types.AllocationAddOp`
             and :class:`~fragment.types.AllocationDeleteOp`); at least one. An allocation's
             ID is :attr:`fragment.types.transaction.Allocation.id`.
-        :param version: the transaction's ``version`` as last read.
-        :raises ValidationError: an declare.operation is invalid; nothing was sent.
-        :raises ConflictError: ``version`` is stale.
+        :raises ValidationError: an operation is invalid; nothing was sent.
         :raises NotFoundError: no transaction has this ID.
-
-        .. versionadded:: 0.2.0
         """
 
     @declare.composite
@@ -148,12 +130,10 @@ class Transactions(declare.Resource[declare.ModeT]):
         operations for :meth:`create_allocations`. On a version conflict (another writer came
         first) the transaction is read again and ``change`` called again on the new state, up
         to ``max_attempts`` reads in all; so no concurrent allocation is lost. ``change`` may
-        run several times: it should only compute. If it returns no declare.operation, nothing is sent
+        run several times: it should only compute. If it returns no operation, nothing is sent
         and the transaction as read is returned.
 
         :raises ConflictError: still conflicting after ``max_attempts`` reads.
-
-        .. versionadded:: 0.2.0
         """
         transactions = Transactions[declare.Async](self._client)
 

@@ -27,17 +27,10 @@ class Users(declare.Resource[declare.ModeT]):
         :raises ValidationError: a field is empty or not a string; nothing was sent.
         :raises ConflictError: a user with this external ID exists.
         :raises BadRequestError: the API refused it, for example a role that does not exist.
-
-        .. versionadded:: 0.2.0
         """
 
-    create_many = declare.CreateMany(create, types.UserCreateParams, key="external_id")
-    create_many_iter = declare.CreateManyIter(create, types.UserCreateParams, key="external_id")
+    create_many, create_many_iter = declare.batches(create, types.UserCreateParams, key="external_id")
 
     @declare.operation("GET", "/users", response=types.UserListResponse)
     def list(self, **options: Unpack[declare.RequestOptions]) -> None:
-        """List every user of the workspace.
-
-
-        .. versionadded:: 0.2.0
-        """
+        """List every user of the workspace."""
