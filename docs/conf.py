@@ -197,7 +197,7 @@ def _is_resource_method(member: object) -> bool:
 def _signature_of(member: Any, resource: type) -> str:
     """The method's signature as an ``AsyncFragment`` caller sees it, its result awaited."""
     from fragment import _operation
-    from fragment._operation import AsyncCreateMany, AsyncCreateManyIter, Composite, CreateMany, Endpoint
+    from fragment._operation import Composite, Endpoint
 
     namespace = dict(vars(sys.modules[resource.__module__]))
     if isinstance(member, Endpoint):
@@ -206,10 +206,8 @@ def _signature_of(member: Any, resource: type) -> str:
     elif isinstance(member, Composite):
         signature = member.signature
     else:
-        # A batch has its protocol's signature, generic over the create's params and response.
-        protocol = AsyncCreateMany if isinstance(member, CreateMany) else AsyncCreateManyIter
-        call = inspect.signature(protocol.__call__)
-        signature = call.replace(parameters=[*call.parameters.values()][1:])
+        # A batch's signature is generic over the create's params and response.
+        signature = member.signature
         namespace = {**vars(_operation), "ParamsT_contra": member._params, "R": member._operation.response}
     namespace.update(_ALIAS_STAND_INS)
     parameters = [

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Async",
     "AsyncRaw",
+    "BatchCall",
     "Blocking",
     "BlockingRaw",
     "Composite",
@@ -388,8 +389,11 @@ class _Binder:
 ParamsT = TypeVar("ParamsT")
 
 
-class AsyncCreateMany(Protocol[ParamsT_contra, R]):
-    """``create_many`` of an :class:`Async` resource."""
+ResultT_co = TypeVar("ResultT_co", covariant=True)
+
+
+class BatchCall(Protocol[ParamsT_contra, R, ResultT_co]):
+    """A resource's ``create_many`` or ``create_many_iter`` in one mode: a call whose result is a ``ResultT_co``."""
 
     def __call__(
         self,
@@ -398,52 +402,15 @@ class AsyncCreateMany(Protocol[ParamsT_contra, R]):
         *,
         concurrency: int | None = ...,
         on_result: Callable[[BatchResult[R]], object] | None = ...,
-    ) -> Coroutine[Any, Any, list[BatchResult[R]]]: ...
-
-
-class BlockingCreateMany(Protocol[ParamsT_contra, R]):
-    """``create_many`` of a :class:`Blocking` resource."""
-
-    def __call__(
-        self,
-        items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
-        /,
-        *,
-        concurrency: int | None = ...,
-        on_result: Callable[[BatchResult[R]], object] | None = ...,
-    ) -> list[BatchResult[R]]: ...
-
-
-class AsyncCreateManyIter(Protocol[ParamsT_contra, R]):
-    """``create_many_iter`` of an :class:`Async` resource."""
-
-    def __call__(
-        self,
-        items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
-        /,
-        *,
-        concurrency: int | None = ...,
-        on_result: Callable[[BatchResult[R]], object] | None = ...,
-    ) -> AsyncIterator[BatchResult[R]]: ...
-
-
-class BlockingCreateManyIter(Protocol[ParamsT_contra, R]):
-    """``create_many_iter`` of a :class:`Blocking` resource."""
-
-    def __call__(
-        self,
-        items: Iterable[ParamsT_contra | Mapping[str, Any]] | AsyncIterable[ParamsT_contra | Mapping[str, Any]],
-        /,
-        *,
-        concurrency: int | None = ...,
-        on_result: Callable[[BatchResult[R]], object] | None = ...,
-    ) -> Generator[BatchResult[R], None, None]: ...
+    ) -> ResultT_co: ...
 
 
 class _BatchDescriptor(Generic[ParamsT, R]):
     """What ``create_many`` and ``create_many_iter`` share: the batch spec of one create."""
 
     _DOC = ""
+    _ASYNC_RESULT = ""
+    """The result of a call on an async resource, awaited, written as in ``BatchCall`` (for the reference)."""
 
     def __init__(self, create: Endpoint[Any, R], params: type[ParamsT], *, key: str) -> None:
         self._operation = create.operation
@@ -455,14 +422,21 @@ class _BatchDescriptor(Generic[ParamsT, R]):
     def __set_name__(self, owner: type, name: str) -> None:
         self.__name__ = name
 
-    def _describe(self, function: Callable[..., Any], protocol: type) -> Callable[..., Any]:
-        """Give the bound function its name, docstring and the protocol's signature (for help() and IDEs)."""
-        signature = inspect.signature(protocol.__call__)
+    @property
+    def signature(self) -> inspect.Signature:
+        """The call's parameters and result on an async resource (for the reference)."""
+        return self._signature(self._ASYNC_RESULT)
+
+    def _signature(self, result: str) -> inspect.Signature:
+        """:class:`BatchCall`'s parameters, returning ``result``; annotated in terms of ``ParamsT_contra`` and ``R``."""
+        call = inspect.signature(BatchCall.__call__)
+        return call.replace(parameters=list(call.parameters.values())[1:], return_annotation=result)
+
+    def _describe(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """Give the bound function its name, docstring and signature (for help() and IDEs)."""
         function.__name__ = self.__name__
         function.__doc__ = self.__doc__
-        function.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=list(signature.parameters.values())[1:]
-        )
+        function.__signature__ = self._signature(function.__annotations__["return"])  # type: ignore[attr-defined]
         return function
 
     def _spec(self, client: AsyncFragment) -> BatchSpec[ParamsT, R]:
@@ -478,9 +452,15 @@ class _BatchDescriptor(Generic[ParamsT, R]):
         return BatchSpec(prepare, self._key, send, widen=getattr(client._shared.transport, "widen", None))
 
 
-class CreateMany(_BatchDescriptor[ParamsT, R], _PerMode[AsyncCreateMany[ParamsT, R], BlockingCreateMany[ParamsT, R]]):
+class CreateMany(
+    _BatchDescriptor[ParamsT, R],
+    _PerMode[
+        BatchCall[ParamsT, R, Coroutine[Any, Any, list[BatchResult[R]]]], BatchCall[ParamsT, R, list[BatchResult[R]]]
+    ],
+):
     """A resource's ``create_many``: many creates at once, results in input order."""
 
+    _ASYNC_RESULT = "list[BatchResult[R]]"
     _DOC = """Create many {resource} concurrently; return one result per input item, in input order.
 
         ``items`` is an iterable or async iterable of dicts (the keyword arguments of
@@ -502,19 +482,24 @@ class CreateMany(_BatchDescriptor[ParamsT, R], _PerMode[AsyncCreateMany[ParamsT,
             )
 
         if runner is None:
-            return self._describe(create_many, AsyncCreateMany)
+            return self._describe(create_many)
 
         def create_many_blocking(*args: Any, **kwargs: Any) -> list[BatchResult[R]]:
             return runner.run(lambda: create_many(*args, **kwargs))
 
-        return self._describe(create_many_blocking, BlockingCreateMany)
+        return self._describe(create_many_blocking)
 
 
 class CreateManyIter(
-    _BatchDescriptor[ParamsT, R], _PerMode[AsyncCreateManyIter[ParamsT, R], BlockingCreateManyIter[ParamsT, R]]
+    _BatchDescriptor[ParamsT, R],
+    _PerMode[
+        BatchCall[ParamsT, R, AsyncIterator[BatchResult[R]]],
+        BatchCall[ParamsT, R, Generator[BatchResult[R], None, None]],
+    ],
 ):
     """A resource's ``create_many_iter``: many creates at once, each result as it completes."""
 
+    _ASYNC_RESULT = "AsyncIterator[BatchResult[R]]"
     _DOC = """Create many {resource} concurrently, yielding each result as it completes.
 
         The batch finds by itself how many requests to have in flight and how fast to send:
@@ -555,14 +540,14 @@ class CreateManyIter(
             return run_batch(items, spec, concurrency=concurrency, on_result=on_result, sleep=client._shared.sleep)
 
         if runner is None:
-            return self._describe(create_many_iter, AsyncCreateManyIter)
+            return self._describe(create_many_iter)
 
         def create_many_iter_blocking(*args: Any, **kwargs: Any) -> Generator[BatchResult[R], None, None]:
             # Checked here, in the caller's thread, so a bad concurrency raises at the call.
             iterator = create_many_iter(*args, **kwargs)
             return runner.iterate(lambda: iterator)
 
-        return self._describe(create_many_iter_blocking, BlockingCreateManyIter)
+        return self._describe(create_many_iter_blocking)
 
 
 def batches(
