@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["MAX_SECONDS", "argument_type", "port", "positive_seconds", "shard_spec", "whole_number"]
+__all__ = ["MAX_SECONDS", "argument_type", "finite_number", "port", "positive_seconds", "shard_spec", "whole_number"]
 
 T = TypeVar("T")
 
@@ -33,6 +33,20 @@ def argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
 
     convert.__name__ = getattr(parse, "__name__", "value")  # argparse names the type in some errors
     return convert
+
+
+def finite_number(text: str, *, expected: str = "expected") -> float:
+    """Read a number that is neither infinite nor NaN; raise ValueError otherwise.
+
+    :param expected: how the error's message starts: ``expected`` a number, ``slow needs`` a number.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{expected} a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{expected} a finite number, got {text!r}")
+    return value
 
 
 def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import io
-import math
 import os
 import signal
 import sys
@@ -27,7 +26,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from .._argparse_types import argument_type, positive_seconds, shard_spec, whole_number
+from .._argparse_types import argument_type, finite_number, positive_seconds, shard_spec, whole_number
 from .._logging import LOG_LEVELS, logger, setup_logging
 from .._version import __version__
 from ..resources import RESOURCES
@@ -207,13 +206,7 @@ def _number(text: str) -> int | float:
     """A number as the SDK takes it: an int when it is whole, else a finite float."""
     with contextlib.suppress(ValueError):
         return int(text)
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"expected a finite number, got {text!r}")
-    return value
+    return finite_number(text)
 
 
 def _path_dest(field: Field) -> str:

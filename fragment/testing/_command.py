@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import attrs
 
-from .._argparse_types import argument_type, port, positive_seconds
+from .._argparse_types import argument_type, finite_number, port, positive_seconds
 from .._logging import LOG_LEVELS, setup_logging
 from ._config import EmulatorClient, Faults, RateLimit
 from ._server import Emulator
@@ -46,18 +46,11 @@ def parse_faults(text: str, *, seed: int | None = 0) -> Faults:
         name = name.strip().replace("-", "_")
         if not sep or name not in _FAULT_NAMES:
             raise ValueError(f"expected NAME=VALUE with NAME one of {', '.join(_FAULT_NAMES)}, got {part!r}")
-        values[name] = _whole(name, value) if name == "retry_after_ms" else _finite(name, value)
+        if name == "retry_after_ms":
+            values[name] = _whole(name, value)
+        else:
+            values[name] = finite_number(value, expected=f"{name} needs")
     return Faults(**values, seed=seed)
-
-
-def _finite(name: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{name} needs a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} needs a finite number, got {text!r}")
-    return value
 
 
 def _whole(name: str, text: str) -> int:
