@@ -173,6 +173,12 @@ def _setting(read: Callable[[AsyncFragment], T], doc: str) -> _Setting[AsyncFrag
     return _Setting(read, doc)
 
 
+def _pool_size(client: AsyncFragment) -> int:
+    # A batch widens the transport's pool as its concurrency grows; show the size it has now.
+    size = getattr(client._shared.transport, "max_connections", None)
+    return size if isinstance(size, int) else client._shared.max_connections
+
+
 class AsyncFragment:
     """The asynchronous Fragment client: one instance per process (and event loop) is enough.
 
@@ -312,7 +318,7 @@ class AsyncFragment:
     base_url = _setting(lambda client: client._options.base_url, "The API's base URL, without a trailing slash.")
     max_retries = _setting(lambda client: client._options.max_retries, "How many times a failed request is retried.")
     timeout = _setting(lambda client: client._options.timeout, "The default timeout of each request.")
-    max_connections = _setting(lambda client: client._shared.max_connections, "The size of the connection pool.")
+    max_connections = _setting(_pool_size, "The size of the connection pool, as wide as a batch has made it.")
     check_currency_codes = _setting(
         lambda client: client._options.check_currency_codes,
         "Whether ``currency_code`` values are checked against this release's list.",

@@ -243,7 +243,8 @@ async def test_concurrency_above_the_connection_pool_widens_the_pool_for_the_bat
     async with AsyncFragment(**fragment_emulator.client_options(), max_connections=2) as client:
         results = await client.invoices.create_many((make_invoice(n) for n in range(40)), concurrency=8)
 
-    assert [result.ok for result in results] == [True] * 40
+        assert [result.ok for result in results] == [True] * 40
+        assert client.max_connections == 8
 
 
 async def test_a_concurrency_that_is_not_a_positive_int_is_refused_at_the_call() -> None:
