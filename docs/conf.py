@@ -189,22 +189,22 @@ class AutoResource(SphinxDirective):
 
 
 def _is_resource_method(member: object) -> bool:
-    from fragment._operation import Composite, CreateMany, CreateManyIter, Endpoint
+    from fragment._operation import CreateMany, CreateManyIter, Endpoint, ReadModifyWrite
 
-    return isinstance(member, (Endpoint, Composite, CreateMany, CreateManyIter))
+    return isinstance(member, (Endpoint, ReadModifyWrite, CreateMany, CreateManyIter))
 
 
 def _signature_of(member: Any, resource: type) -> str:
     """The method's signature as an ``AsyncFragment`` caller sees it, its result awaited."""
     from fragment import _operation
-    from fragment._operation import Composite, Endpoint
+    from fragment._operation import Endpoint, ReadModifyWrite
 
     namespace = dict(vars(sys.modules[resource.__module__]))
     if isinstance(member, Endpoint):
         # The declaration names its response only by __name__: use the class itself.
         signature = member.signature.replace(return_annotation=member.operation.response)
-    elif isinstance(member, Composite):
-        signature = member.signature
+    elif isinstance(member, ReadModifyWrite):
+        signature = member.signature  # in the resource's own models already
     else:
         # A batch's signature is generic over the create's params and response.
         signature = member.signature

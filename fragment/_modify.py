@@ -1,7 +1,8 @@
 """Read-modify-write under optimistic concurrency: on a version conflict, read again and re-apply.
 
 ``invoices.modify`` and ``transactions.modify_allocations`` are this loop around their
-resource's read and version-guarded write.
+resource's read and version-guarded write, each declared as a
+:class:`~fragment._operation.ReadModifyWrite`.
 """
 
 from __future__ import annotations

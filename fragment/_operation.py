@@ -19,16 +19,31 @@ return type; a ``functools.partial`` or a ``__getattr__`` proxy would lose them.
 from __future__ import annotations
 
 import abc
+import functools
 import inspect
 import re
+import typing
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypedDict, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypedDict,
+    TypeVar,
+    Unpack,
+    overload,
+)
 from urllib.parse import quote
 
 import attrs
 
 from ._batch import BatchResult, BatchSpec, check_concurrency, collect_batch, run_batch
 from ._errors import FieldError, ValidationError
+from ._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
 from ._raw import RawResponse
 
 if TYPE_CHECKING:
@@ -43,18 +58,18 @@ __all__ = [
     "BatchCall",
     "Blocking",
     "BlockingRaw",
-    "Composite",
     "CreateMany",
     "CreateManyIter",
     "Endpoint",
     "ModeT",
+    "ModifyCall",
     "Operation",
     "RawView",
+    "ReadModifyWrite",
     "RequestOptions",
     "Resource",
     "Runner",
     "batches",
-    "composite",
     "operation",
 ]
 
@@ -580,25 +595,93 @@ class RawView(_PerMode[AsyncRawT, BlockingRawT]):
         return type(instance)(instance._client, instance._runner, raw=True)
 
 
-def composite(method: Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]) -> Composite[P, R]:
-    """Declare a resource method built from other operations (``invoices.modify``), offered by both clients.
+StateT = TypeVar("StateT")
+StateT_co = TypeVar("StateT_co", covariant=True)
+OpT = TypeVar("OpT")
+OpT_contra = TypeVar("OpT_contra", contravariant=True)
 
-    It is written once, as a coroutine method that calls the resource's async operations;
-    the blocking client runs it on its portal.
+
+class ModifyCall(Protocol[StateT_co, OpT_contra, ResultT_co]):
+    """A resource's read-modify-write (``invoices.modify``) in one mode: a call whose result is a ``ResultT_co``."""
+
+    def __call__(
+        self,
+        id: str,
+        /,
+        change: Callable[[StateT_co], Iterable[OpT_contra | Mapping[str, Any]]],
+        *,
+        max_attempts: int = DEFAULT_MODIFY_ATTEMPTS,
+        **options: Unpack[RequestOptions],
+    ) -> ResultT_co: ...
+
+
+class ReadModifyWrite(_PerMode[ModifyCall[StateT, OpT, Coroutine[Any, Any, R]], ModifyCall[StateT, OpT, R]]):
+    """A resource's read-modify-write: ``retrieve``, compute operations, ``write`` them at the version read.
+
+    Declared once per resource with the types that type checkers cannot read off the two
+    operations: the data ``change`` gets, the operations it returns and the write's response::
+
+        modify = ReadModifyWrite[InvoiceWithBalances, LineItemsUpdate, InvoiceUpdateResponse](
+            retrieve, update, operations="line_items_update", noun="invoice"
+        )
+
+    ``operations`` is the write's parameter that takes the operations; ``noun`` names what
+    ``retrieve`` returns, in the docstring. The loop itself is :mod:`fragment._modify`'s. It is
+    several requests, so a raw resource has none.
     """
-    return Composite(method)
 
+    _DOC = """Read the {noun}, compute operations from it, and write them at its version.
 
-class Composite(_PerMode[Callable[P, Coroutine[Any, Any, R]], Callable[P, R]]):
-    """A coroutine method of a resource, run on the portal by the blocking client."""
+        ``change({noun})`` gets the {noun} as just retrieved and returns the operations for
+        :meth:`{write}`. If another writer changes the {noun} in between (a version conflict),
+        the {noun} is read again and ``change`` called again on the new state, up to
+        ``max_attempts`` reads in all; so no concurrent write is lost. ``change`` may run
+        several times: it should only compute, not act. If it returns no operation, nothing is
+        sent and the {noun} as read is returned.
 
-    def __init__(self, method: Callable[..., Coroutine[Any, Any, R]]) -> None:
-        self._method = method
-        self.__name__ = method.__name__
-        self.__qualname__ = method.__qualname__
-        self.__doc__ = method.__doc__
-        signature = inspect.signature(method)
-        self.signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        :raises ConflictError: still conflicting after ``max_attempts`` reads.
+        """
+
+    def __init__(
+        self,
+        retrieve: Endpoint[Any, Any],
+        write: Endpoint[Any, R],
+        *,
+        operations: str,
+        noun: str,
+        versionadded: str | None = None,
+    ) -> None:
+        self._retrieve = retrieve
+        self._write = write
+        self._operations = operations
+        self.__doc__ = self._DOC.format(noun=noun, write=write.__name__)
+        if versionadded:
+            self.__doc__ += f"\n        .. versionadded:: {versionadded}\n"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__name__ = name
+        self.__qualname__ = f"{owner.__qualname__}.{name}"
+
+    @functools.cached_property
+    def signature(self) -> inspect.Signature:
+        """:class:`ModifyCall`'s parameters and result, in the two operations' models (for help() and the reference).
+
+        What ``change`` gets is the ``data`` that ``retrieve`` answers; what it returns, the
+        items of the write's ``operations`` field.
+        """
+        body = typing.get_type_hints(self._write.operation.body)
+        (operation,) = typing.get_args(body[self._operations])
+        concrete = {
+            "StateT_co": typing.get_type_hints(self._retrieve.operation.response)["data"],
+            "OpT_contra": operation,
+            "ResultT_co": self._write.operation.response,
+        }
+        hints = typing.get_type_hints(ModifyCall.__call__, localns=concrete)
+        call = inspect.signature(ModifyCall.__call__)
+        parameters = [
+            parameter.replace(annotation=hints[parameter.name]) for parameter in [*call.parameters.values()][1:]
+        ]
+        return call.replace(parameters=parameters, return_annotation=hints["return"])
 
     def _bind(self, instance: Resource[Any]) -> Callable[..., Any]:
         if instance._raw:
@@ -606,15 +689,48 @@ class Composite(_PerMode[Callable[P, Coroutine[Any, Any, R]], Callable[P, R]]):
                 f"{self.__name__} has no raw response: it is several requests; call it on the resource"
             )
         runner = instance._runner
-        # The method awaits the resource's operations: it runs on an async view of the resource.
-        async_view = instance if runner is None else type(instance)(instance._client)
-        bound: Callable[..., Coroutine[Any, Any, R]] = self._method.__get__(async_view)
+        # The loop awaits the resource's operations: it runs on an async view of the resource.
+        resource = instance if runner is None else type(instance)(instance._client)
+        retrieve: Callable[..., Coroutine[Any, Any, Any]] = self._retrieve.__get__(resource, type(resource))
+        write: Callable[..., Coroutine[Any, Any, R]] = self._write.__get__(resource, type(resource))
+        field = self._operations
+        response: Callable[..., R] = self._write.operation.response
+
+        async def modify(
+            id: str,
+            /,
+            change: Callable[[Any], Iterable[Any]],
+            *,
+            max_attempts: int = DEFAULT_MODIFY_ATTEMPTS,
+            **options: Any,
+        ) -> R:
+            async def read() -> Any:
+                return (await retrieve(id, **options)).data
+
+            async def write_at_its_version(current: Any, operations: list[Any]) -> R:
+                version = int(current.version)  # the official invoice model types it as float; the API counts in ints
+                return await write(id, **{field: operations}, version=version, **options)
+
+            def unchanged(current: Any) -> R:
+                return response(data=current)
+
+            return await read_modify_write(read, change, write_at_its_version, unchanged, max_attempts=max_attempts)
+
+        self._describe(modify, instance)
         if runner is None:
-            return bound
+            return modify
 
-        def call_blocking(*args: Any, **kwargs: Any) -> R:
-            return runner.run(lambda: bound(*args, **kwargs))
+        def modify_blocking(*args: Any, **kwargs: Any) -> R:
+            # The portal forwards positional arguments only: the arguments travel in the closure.
+            return runner.run(lambda: modify(*args, **kwargs))
 
-        call_blocking.__name__, call_blocking.__doc__ = self.__name__, self.__doc__
-        call_blocking.__signature__ = self.signature  # type: ignore[attr-defined]
-        return call_blocking
+        return self._describe(modify_blocking, instance)
+
+    def _describe(self, function: Callable[..., Any], instance: Resource[Any]) -> Callable[..., Any]:
+        """Give the bound function the declaration's name, docstring and signature (for help() and IDEs)."""
+        function.__name__ = self.__name__
+        function.__qualname__ = self.__qualname__
+        function.__doc__ = self.__doc__
+        function.__signature__ = self.signature  # type: ignore[attr-defined]
+        function.__self__ = instance  # type: ignore[attr-defined]
+        return function

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Unpack
 
 from .. import _operation as declare
 from .. import types
-from .._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
 from ..types.invoice_retrieve_response import Data as InvoiceWithBalances
 
 __all__ = ["Invoices"]
@@ -93,39 +92,6 @@ class Invoices(declare.Resource[declare.ModeT]):
         .. versionadded:: 0.2.0
         """
 
-    @declare.composite
-    async def modify(
-        self,
-        id: str,
-        /,
-        change: Callable[[InvoiceWithBalances], Iterable[types.LineItemsUpdate | Mapping[str, Any]]],
-        *,
-        max_attempts: int = DEFAULT_MODIFY_ATTEMPTS,
-        **options: Unpack[declare.RequestOptions],
-    ) -> types.InvoiceUpdateResponse:
-        """Read an invoice, compute line item operations from it, and write them at its version.
-
-        ``change(invoice)`` gets the invoice as just retrieved and returns the operations
-        for :meth:`update`. If another writer changes the invoice in between (a version
-        conflict), the invoice is read again and ``change`` called again on the new state,
-        up to ``max_attempts`` reads in all; so no concurrent update is lost. ``change`` may
-        run several times: it should only compute, not act. If it returns no operation,
-        nothing is sent and the invoice as read is returned.
-
-        :raises ConflictError: still conflicting after ``max_attempts`` reads.
-
-        .. versionadded:: 0.2.0
-        """
-        invoices = Invoices[declare.Async](self._client)
-
-        async def read() -> InvoiceWithBalances:
-            return (await invoices.retrieve(id, **options)).data
-
-        async def write(current: InvoiceWithBalances, operations: list[Any]) -> types.InvoiceUpdateResponse:
-            version = int(current.version)  # the official model types it as float; the API counts in ints
-            return await invoices.update(id, line_items_update=operations, version=version, **options)
-
-        def unchanged(current: InvoiceWithBalances) -> types.InvoiceUpdateResponse:
-            return types.InvoiceUpdateResponse(data=current)
-
-        return await read_modify_write(read, change, write, unchanged, max_attempts=max_attempts)
+    modify = declare.ReadModifyWrite[InvoiceWithBalances, types.LineItemsUpdate, types.InvoiceUpdateResponse](
+        retrieve, update, operations="line_items_update", noun="invoice", versionadded="0.2.0"
+    )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Unpack
 
 from .. import _operation as declare
 from .. import types
-from .._modify import DEFAULT_MODIFY_ATTEMPTS, read_modify_write
 from ..types.transaction import Transaction
 from ..types.transaction_create_params import Account, Allocation
 
@@ -114,38 +113,6 @@ class Transactions(declare.Resource[declare.ModeT]):
         :raises NotFoundError: no transaction has this ID.
         """
 
-    @declare.composite
-    async def modify_allocations(
-        self,
-        id: str,
-        /,
-        change: Callable[[Transaction], Iterable[types.AllocationUpdate | Mapping[str, Any]]],
-        *,
-        max_attempts: int = DEFAULT_MODIFY_ATTEMPTS,
-        **options: Unpack[declare.RequestOptions],
-    ) -> types.TransactionCreateAllocationsResponse:
-        """Read a transaction, compute allocation operations from it, and write them at its version.
-
-        ``change(transaction)`` gets the transaction as just retrieved and returns the
-        operations for :meth:`create_allocations`. On a version conflict (another writer came
-        first) the transaction is read again and ``change`` called again on the new state, up
-        to ``max_attempts`` reads in all; so no concurrent allocation is lost. ``change`` may
-        run several times: it should only compute. If it returns no operation, nothing is sent
-        and the transaction as read is returned.
-
-        :raises ConflictError: still conflicting after ``max_attempts`` reads.
-        """
-        transactions = Transactions[declare.Async](self._client)
-
-        async def read() -> Transaction:
-            return (await transactions.retrieve(id, **options)).data
-
-        async def write(current: Transaction, operations: list[Any]) -> types.TransactionCreateAllocationsResponse:
-            return await transactions.create_allocations(
-                id, allocation_updates=operations, version=current.version, **options
-            )
-
-        def unchanged(current: Transaction) -> types.TransactionCreateAllocationsResponse:
-            return types.TransactionCreateAllocationsResponse(data=current)
-
-        return await read_modify_write(read, change, write, unchanged, max_attempts=max_attempts)
+    modify_allocations = declare.ReadModifyWrite[
+        Transaction, types.AllocationUpdate, types.TransactionCreateAllocationsResponse
+    ](retrieve, create_allocations, operations="allocation_updates", noun="transaction")
