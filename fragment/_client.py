@@ -1,7 +1,7 @@
 """AsyncFragment: configuration, and a short driver of the pure request state machine.
 
 A call goes: the declared operation's path and params are checked and turned into a
-:class:`~fragment._transport.Request` (:meth:`AsyncFragment._build`); :meth:`AsyncFragment._execute`
+:class:`~fragment._transport.Request` (:meth:`AsyncFragment._build`); :meth:`AsyncFragment._exchange`
 sends it through the transport, asks :class:`~fragment._protocol.Attempts` what to do after each
 attempt, and carries that out (refresh the token, sleep, send again, raise); the answer is read
 into the operation's response model.
@@ -9,6 +9,7 @@ into the operation's response model.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import ssl as ssl_module
@@ -22,7 +23,7 @@ import aiohttp
 import attrs
 
 from . import _json, _wait
-from ._auth import AccessToken, Credentials, TokenCache, decode_token_response
+from ._auth import Credentials, TokenCache, decode_token_response
 from ._errors import APIConnectionError, ClientClosedError, FieldError, FragmentError, ValidationError
 from ._events import Hook, Hooks, RequestEvent, ResponseEvent, RetryEvent
 from ._logging import logger
@@ -388,9 +389,12 @@ class AsyncFragment:
             return exchange.raw(lambda: decode_response(operation.response, exchange.status, exchange.body))
         return await self._send(operation, path, params, options)
 
-    def _prepare(self, params_model: type[R], item: object) -> R:
-        """Check one batch item: a params instance or a mapping of its fields (the validator takes both)."""
-        return validate(params_model, item, check_currency_codes=self._options.check_currency_codes)
+    def _checker(self, params_model: type[R]) -> Callable[[object], R]:
+        """What checks a batch's items: a params instance or a mapping of its fields (the validator takes both).
+
+        A partial, built once per batch, rather than a method called per item.
+        """
+        return functools.partial(validate, params_model, check_currency_codes=self._options.check_currency_codes)
 
     async def _send(
         self,
@@ -468,45 +472,39 @@ class AsyncFragment:
         decoded: R = decode_json(exchange.status, exchange.body)  # R is Any here, its default
         return decoded
 
-    async def _exchange(
-        self, request: Request, operation: str, *, version_guarded: bool = False, pacer: Pacer | None = None
-    ) -> _Exchange:
-        """Send ``request`` with a bearer token until the state machine says return or raise."""
-        tokens = self._shared.tokens
-
-        async def authorize() -> tuple[Request, AccessToken]:
-            token = tokens.current() or await tokens.get(self._fetch_token)
-            return request.authorized(token.header), token
-
-        return await self._attempts(request, operation, authorize, version_guarded=version_guarded, pacer=pacer)
-
     async def _fetch_token(self) -> tuple[str, float]:
         """Run the client credentials grant, with the same retry policy as every request."""
         shared = self._shared
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         request = shared.credentials.token_request(headers=headers, timeout=self._options.timeout)
-        exchange = await self._attempts(request, "oauth2.token", None)
+        exchange = await self._exchange(request, "oauth2.token", bearer=False)
         logger.debug("fetched an access token from %s", shared.credentials.token_url)
         return decode_token_response(exchange.response)
 
-    async def _attempts(
+    async def _exchange(
         self,
         request: Request,
         operation: str,
-        authorize: Callable[[], Awaitable[tuple[Request, AccessToken]]] | None,
         *,
+        bearer: bool = True,
         version_guarded: bool = False,
         pacer: Pacer | None = None,
     ) -> _Exchange:
-        """The driver: send, ask :class:`~fragment._protocol.Attempts` what now, carry it out."""
+        """The driver: send ``request`` (with a bearer token unless ``bearer`` is False), ask
+        :class:`~fragment._protocol.Attempts` what now, carry it out, until it says return or raise."""
         shared = self._shared
         if shared.closed:
             raise ClientClosedError("this AsyncFragment is closed; create a new one")
         attempts = Attempts(self._options.max_retries, version_guarded=version_guarded)
         events = _Events(shared.hooks, operation, request) if shared.hooks else None
         started = time.monotonic()
+        tokens = shared.tokens
         while True:
-            sent, token = (request, None) if authorize is None else await authorize()
+            sent, token = request, None
+            if bearer:
+                # Inline, not a helper coroutine: this runs for every attempt of every call.
+                token = tokens.current() or await tokens.get(self._fetch_token)
+                sent = request.authorized(token.header)
             ticket = None
             if pacer is not None:
                 ticket = pacer.try_acquire()
@@ -521,7 +519,7 @@ class AsyncFragment:
                 decision = attempts.after_no_answer(error)
             else:
                 status, answer_headers = response.status, response.headers
-                expired = token is not None and status == 401 and shared.tokens.is_expired(token)
+                expired = token is not None and status == 401 and tokens.is_expired(token)
                 decision = attempts.after_answer(status, answer_headers, response.body, token_expired=expired)
             finally:
                 if pacer is not None and ticket is not None:
@@ -534,7 +532,7 @@ class AsyncFragment:
                 raise decision.error
             if isinstance(decision, RefreshToken):
                 assert token is not None  # a refresh is decided only for a bearer token
-                shared.tokens.discard(token)
+                tokens.discard(token)
                 continue
             _log_retry(request, decision.delay, decision.reason, attempts)
             await shared.sleep(decision.delay)
@@ -650,6 +648,8 @@ def _query(params: Mapping[str, Any] | None, extra: Mapping[str, object] | None)
     None and empty values are left out; a list becomes comma-separated values, a bool
     ``true``/``false``.
     """
+    if not params and not extra:
+        return ""  # most operations have no query: nothing to merge or encode
     merged = {**(params or {}), **(extra or {})}
     pairs = [(key, _query_value(value)) for key, value in merged.items() if value is not None and value != ""]
     return urlencode(pairs)

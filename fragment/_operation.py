@@ -194,6 +194,8 @@ class Operation(Generic[R]):
         ``quote(safe="")`` and not yarl's ``/``: both of those keep a ``/`` in an ID as a
         separator, so ``inv/1?x`` would reach another resource.
         """
+        if not self.path_params and not values:
+            return self.path  # nothing to fill in (a create): no need to split and join it
         encoded = iter(_segment(name, value) for name, value in zip(self.path_params, values, strict=True))
         return "/".join(next(encoded) if part.startswith("{") else part for part in self.path.split("/"))
 
@@ -455,16 +457,15 @@ class _BatchDescriptor(Generic[ParamsT, R]):
         return function
 
     def _spec(self, client: AsyncFragment) -> BatchSpec[ParamsT, R]:
-        operation, params_model = self._operation, self._params
+        operation = self._operation
 
-        def prepare(item: object) -> ParamsT:
-            return client._prepare(params_model, item)
-
-        async def send(params: ParamsT, pacer: Pacer) -> R:
-            return await client._send(operation, operation.path, params, {}, pacer=pacer)
+        def send(params: ParamsT, pacer: Pacer) -> Awaitable[R]:
+            # The coroutine of _send itself, not one more awaiting it: this runs for every item.
+            return client._send(operation, operation.path, params, {}, pacer=pacer)
 
         # A transport without ``widen`` (a custom one) keeps the pool it has.
-        return BatchSpec(prepare, self._key, send, widen=getattr(client._shared.transport, "widen", None))
+        widen = getattr(client._shared.transport, "widen", None)
+        return BatchSpec(client._checker(self._params), self._key, send, widen=widen)
 
 
 class CreateMany(

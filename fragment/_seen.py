@@ -69,12 +69,16 @@ class _Table:
         return index
 
     def _grow(self) -> None:
-        old = zip(self.fingerprints, self.indexes, strict=True)
+        # Re-inserted here rather than through first_index: the keys are known to be distinct
+        # and to fit, and a batch moves each of them about twice as its table grows.
         capacity = self.capacity * 3 // 2
-        self.fingerprints = array("Q", bytes(8 * capacity))
-        self.indexes = array("I", bytes(4 * capacity))
-        self.capacity = capacity
-        self.count = 0
-        for fingerprint, index in old:
+        fingerprints = array("Q", bytes(8 * capacity))
+        indexes = array("I", bytes(4 * capacity))
+        for fingerprint, index in zip(self.fingerprints, self.indexes, strict=True):
             if fingerprint:
-                self.first_index(fingerprint, index)
+                slot = fingerprint % capacity
+                while fingerprints[slot]:
+                    slot = slot + 1 if slot + 1 < capacity else 0
+                fingerprints[slot] = fingerprint
+                indexes[slot] = index
+        self.fingerprints, self.indexes, self.capacity = fingerprints, indexes, capacity

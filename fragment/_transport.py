@@ -132,35 +132,35 @@ class AiohttpTransport:
         state = self._state_for_running_loop()
         # Our own semaphore is the pool's only limit: it queues requests before aiohttp sees
         # them, so time spent waiting for a free connection never counts against a timeout.
+        problem: APIConnectionError
         async with state.slots:
-            problem = await self._attempt(state.session, request)
-        if isinstance(problem, Response):
-            return problem
+            url = _url(request.url)
+            try:
+                async with state.session.request(
+                    request.method,
+                    url,
+                    data=request.body,
+                    headers=_with_authorization(request),
+                    timeout=request.timeout,
+                    allow_redirects=False,
+                ) as answer:
+                    length, limit = answer.content_length, self.max_response_size
+                    if length is not None and length <= limit and "Content-Encoding" not in answer.headers:
+                        body = await answer.read()  # the common case: a small, plain body of known size
+                    else:
+                        body = await _read_capped(answer, limit)
+                    if logger.isEnabledFor(logging.DEBUG):
+                        logger.debug("%s %s -> %s (%d bytes)", request.method, url.raw_path, answer.status, len(body))
+                    return Response(answer.status, answer.headers, body)
+            except TimeoutError:  # aiohttp's timeouts are TimeoutError subclasses too
+                problem = APITimeoutError(f"Request to {_where(url)} timed out")
+            except aiohttp.ClientConnectorError as exc:
+                problem = APIConnectionError(f"Cannot connect to {_where(url)}: {_describe(exc)}", connect_failed=True)
+            except aiohttp.ClientError as exc:
+                problem = APIConnectionError(f"Connection error talking to {_where(url)}: {_describe(exc)}")
         # Raised here, outside the except block, so that aiohttp's exception (whose request_info
         # holds the Authorization header) is neither the cause nor the context of ours.
         raise problem
-
-    async def _attempt(self, session: aiohttp.ClientSession, request: Request) -> Response | APIConnectionError:
-        url = _url(request.url)
-        try:
-            async with session.request(
-                request.method,
-                url,
-                data=request.body,
-                headers=_with_authorization(request),
-                timeout=request.timeout,
-                allow_redirects=False,
-            ) as answer:
-                body = await _read_capped(answer, self.max_response_size)
-                if logger.isEnabledFor(logging.DEBUG):
-                    logger.debug("%s %s -> %s (%d bytes)", request.method, url.raw_path, answer.status, len(body))
-                return Response(answer.status, answer.headers, body)
-        except TimeoutError:  # aiohttp's timeouts are TimeoutError subclasses too
-            return APITimeoutError(f"Request to {_where(url)} timed out")
-        except aiohttp.ClientConnectorError as exc:
-            return APIConnectionError(f"Cannot connect to {_where(url)}: {_describe(exc)}", connect_failed=True)
-        except aiohttp.ClientError as exc:
-            return APIConnectionError(f"Connection error talking to {_where(url)}: {_describe(exc)}")
 
     def _state_for_running_loop(self) -> _LoopState:
         if self._closed:
@@ -242,10 +242,11 @@ def _release_abandoned(state: _LoopState) -> None:
 
 
 async def _read_capped(answer: aiohttp.ClientResponse, limit: int) -> bytes:
-    """The whole decoded body, refused once it passes ``limit`` bytes (a gzip bomb stops there)."""
-    length = answer.content_length
-    if length is not None and length <= limit and "Content-Encoding" not in answer.headers:
-        return await answer.read()  # the common case: a small, plain body of known size
+    """The whole decoded body, refused once it passes ``limit`` bytes (a gzip bomb stops there).
+
+    For a compressed body, or one whose size is unknown or too large: :meth:`AiohttpTransport.send`
+    reads a small, plain one at once, without this coroutine.
+    """
     chunks: list[bytes] = []
     size = 0
     async for chunk in answer.content.iter_chunked(1 << 16):

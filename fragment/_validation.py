@@ -65,6 +65,9 @@ class _Rules:
     int_amounts: bool
 
 
+_USUAL_RULES = _Rules(check_currency_codes=True, int_amounts=True)
+
+
 class _Problem(Exception):
     """What is wrong with one field's value; the walker knows the field's path."""
 
@@ -97,7 +100,9 @@ def validate(params_cls: type[T], fields: object, *, check_currency_codes: bool 
     spec = _SPECS.get(params_cls)
     if spec is None:
         raise TypeError(f"{params_cls!r} is not the params model of an operation")
-    rules = _Rules(check_currency_codes, int_amounts)
+    # The usual rules are one shared value, not one built per call: this runs for every batch item.
+    usual = check_currency_codes is True and int_amounts is True
+    rules = _USUAL_RULES if usual else _Rules(check_currency_codes, int_amounts)
     errors: list[FieldError] = []
     try:
         if type(fields) is not dict and not isinstance(fields, (Mapping, params_cls)):
