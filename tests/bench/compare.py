@@ -12,33 +12,16 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import json
-import os
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from run import free_port
+from run import free_port, run_contender
 
 HERE = Path(__file__).resolve().parent
 THIS_CHECKOUT = HERE.parent.parent
 CONTENDERS = [("floor", 20_000), ("async_create_many", 20_000), ("async_create_sequential", 4_000)]
-
-
-def rate(checkout: Path, name: str, count: int, port: int) -> float:
-    """One contender's invoices per second, run from ``checkout``."""
-    env = {**os.environ, "FRAGMENT_LOG": "", "PYTHONPATH": str(checkout)}
-    output = subprocess.run(
-        [sys.executable, str(checkout / "tests/bench/contenders.py"), name, str(count), str(port)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=checkout,
-        timeout=600,
-    ).stdout
-    return float(json.loads(output.strip().splitlines()[-1])["rate"])
 
 
 def main() -> None:
@@ -58,7 +41,7 @@ def main() -> None:
             order = list(checkouts.items())[:: 1 if round_number % 2 == 0 else -1]
             for name, count in CONTENDERS:
                 for label, checkout in order:
-                    rates.setdefault((name, label), []).append(rate(checkout, name, count, port))
+                    rates.setdefault((name, label), []).append(run_contender(name, count, port, checkout)["rate"])
             print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
     finally:
         server.terminate()

@@ -37,14 +37,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_contender(name: str, count: int, port: int) -> dict[str, float]:
+def run_contender(name: str, count: int, port: int, checkout: Path | None = None) -> dict[str, float]:
+    """Run one contender in its own process: this checkout's, or ``checkout``'s (compare.py)."""
     env = {**os.environ, "FRAGMENT_LOG": ""}
+    script = HERE / "contenders.py"
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
+        script = checkout / "tests" / "bench" / "contenders.py"
     output = subprocess.run(
-        [sys.executable, str(HERE / "contenders.py"), name, str(count), str(port)],
+        [sys.executable, str(script), name, str(count), str(port)],
         check=True,
         capture_output=True,
         text=True,
         env=env,
+        cwd=checkout,
         timeout=600,
     ).stdout
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
