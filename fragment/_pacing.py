@@ -43,9 +43,14 @@ for its job:
    round) until the first 429, then the square root of the limit more per round, but only
    while every worker was busy and the rate was not what held them back. When the shortest
    round trip of a round is over twice the lowest recent one, and over it by 10 ms (on a
-   fast link the client's own event loop moves round trips by milliseconds), requests are
-   only queueing in the server: the limit shrinks by that ratio, at most by half. An
-   explicit ``concurrency`` caps it; the default cap is :data:`DEFAULT_MAX_CONCURRENCY`.
+   fast link the client's own event loop moves round trips by milliseconds), answers are
+   queueing, and the limit stops growing. If the thread running the batch's event loop was
+   on the CPU for less than three quarters of the round, they queue in the server: the limit shrinks
+   by that ratio, at most by half. Otherwise the queue is the client's own (answers wait
+   for a busy loop to read them); shrinking would not lighten the server, only make each
+   turn of the loop read fewer answers (on a loopback benchmark, cuts from 64 down to
+   about 30 cost a tenth of the throughput), so the limit holds. An explicit
+   ``concurrency`` caps it; the default cap is :data:`DEFAULT_MAX_CONCURRENCY`.
 
 A round lasts at least one round trip and 16 attempts (or a second), and a tenth of a
 second unless it is overloaded; only answers to attempts sent since the last cut count, so
@@ -102,6 +107,8 @@ class RateController:
     :param concurrency: the most requests in flight; None for :data:`DEFAULT_MAX_CONCURRENCY`.
     :param clock: the monotonic clock of the round trips and the pacing.
     :param sleep: how to wait for a pause or a turn to send.
+    :param thread_clock: the CPU time of the thread whose event loop runs the batch, which
+        tells a round trip stretched by that loop's own backlog from one stretched by the server's.
     """
 
     def __init__(
@@ -110,6 +117,7 @@ class RateController:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        thread_clock: Callable[[], float] = time.thread_time,
     ) -> None:
         self.max_limit = DEFAULT_MAX_CONCURRENCY if concurrency is None else concurrency
         """The most requests in flight, ever."""
@@ -119,6 +127,7 @@ class RateController:
         """Sends per second once the API has been overloaded; None while sends are not paced."""
         self._clock = clock
         self._sleep = sleep
+        self._thread_clock = thread_clock
         self._slow_start = True
         self._active = 0  # attempts sent and not answered
         self._queued = 0  # attempts given a slot, waiting for their turn to send
@@ -216,7 +225,8 @@ class RateController:
             return  # sent before the last cut, which already counted its kind
         current = self._round
         if current.started == math.inf:
-            current.started = now  # the first answer after a cut opens the next round
+            # The first answer after a cut opens the next round.
+            current.started, current.cpu_started = now, self._thread_clock()
             return
         current.attempts += 1
         if status == 429:
@@ -241,7 +251,8 @@ class RateController:
         overloaded = self._overloaded(done)
         if not overloaded and elapsed < _MIN_ROUND_SECONDS:
             return
-        self._round = _Round(now, busiest=self._active)
+        cpu_now = self._thread_clock()
+        self._round = _Round(now, busiest=self._active, cpu_started=cpu_now)
         self._rounds += 1
         if done.timed:
             self._srtt = done.rtt_sum / done.timed
@@ -261,7 +272,8 @@ class RateController:
         rate_bound = self.rate is not None and done.paced and sent >= _RATE_BOUND * self.rate
         if self.rate is not None:
             self._climb_rate(rate_bound, sent, elapsed, now)
-        self._steer_limit(done, rate_bound)
+        loop_saturated = cpu_now - done.cpu_started >= _LOOP_SATURATED * elapsed
+        self._steer_limit(done, rate_bound, loop_saturated)
 
     def _overloaded(self, done: _Round) -> bool:
         """Whether more than 5% of the round's attempts were 429s: of the round alone, or of
@@ -348,12 +360,17 @@ class RateController:
         """
         return _CUBIC_C * math.sqrt(max(self._peak_rate, _CUBIC_FLOOR))
 
-    def _steer_limit(self, done: _Round, rate_bound: bool) -> None:
+    def _steer_limit(self, done: _Round, rate_bound: bool, loop_saturated: bool) -> None:
         lowest = min(self._min_rtt, self._min_rtt_before)
         if done.min_rtt > _RTT_TOLERANCE * lowest and done.min_rtt > lowest + _RTT_SLACK:
-            # Requests queue in the server: fewer in flight would be answered as fast.
-            self._slow_start = False
-            self.limit = max(1, int(self.limit * max(0.5, _RTT_TOLERANCE * lowest / done.min_rtt)))
+            # Answers queue somewhere: more in flight would only wait longer, so the limit
+            # stops growing. With the loop that runs the batch busy all round, the queue is
+            # the client's own (answers wait for the loop to read them), and fewer in flight
+            # would only read fewer answers per turn of the loop: it keeps its limit.
+            if not loop_saturated:
+                # Requests queue in the server: fewer in flight would be answered as fast.
+                self._slow_start = False
+                self.limit = max(1, int(self.limit * max(0.5, _RTT_TOLERANCE * lowest / done.min_rtt)))
         elif done.busiest >= self.limit and not rate_bound and self.limit < self.max_limit:
             # Every worker was busy and the rate held them back little: more would send more.
             step = self.limit if self._slow_start else max(1, math.isqrt(self.limit))
@@ -368,11 +385,13 @@ def _too_many(throttled: int, attempts: int, share: float) -> bool:
 class _Round:
     """The attempts of one round: at least a round trip's worth, judged together."""
 
-    __slots__ = ("attempts", "busiest", "min_rtt", "paced", "rtt_sum", "started", "throttled", "timed")
+    __slots__ = ("attempts", "busiest", "cpu_started", "min_rtt", "paced", "rtt_sum", "started", "throttled", "timed")
 
-    def __init__(self, started: float = math.inf, *, busiest: int = 0) -> None:
+    def __init__(self, started: float = math.inf, *, busiest: int = 0, cpu_started: float = 0.0) -> None:
         self.started = started
         """When the round began; infinite until its first answer, after a cut."""
+        self.cpu_started = cpu_started
+        """The loop thread's CPU time when the round began."""
         self.attempts = 0  # every attempt that ended, answered or not
         self.throttled = 0  # answered 429
         self.timed = 0  # answered 2xx or 429: round-trip samples
@@ -395,4 +414,7 @@ _RATE_BOUND = 0.8  # a round that sent at least this share of the rate was held 
 _MIN_RATE = 0.5  # requests/s: the floor of a cut, so that a batch always gets through
 _RTT_TOLERANCE = 2.0  # the gradient limiter's: round trips up to twice the lowest are not queueing
 _RTT_SLACK = 0.01  # seconds: on a fast link the client's own event loop moves round trips by this much
+# Share of a round the loop's thread spent on the CPU from which its own backlog is the
+# queue. Not 1: a loop that is never idle still loses the CPU to other processes now and then.
+_LOOP_SATURATED = 0.75
 _MIN_RTT_PERIOD = 10.0  # seconds: the lowest round trip is forgotten after one to two of these

@@ -29,10 +29,15 @@ Advance = Callable[[float], None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
+def idle_loop() -> float:
+    """The CPU time of a loop thread that waits for answers all the time: it never advances."""
+    return 0.0
+
+
 @pytest.fixture
 def controller(clock: Clock, sleep: Sleep) -> RateController:
-    """A controller for a batch of concurrency 64, on virtual time."""
-    return RateController(64, clock=clock, sleep=sleep)
+    """A controller for a batch of concurrency 64, on virtual time, its loop mostly idle."""
+    return RateController(64, clock=clock, sleep=sleep, thread_clock=idle_loop)
 
 
 def round_trips(
@@ -125,8 +130,32 @@ def test_round_trips_that_double_and_grow_by_more_than_10_ms_shrink_the_limit(
     assert controller.limit == 32  # by the ratio, at most by half
 
 
+def test_round_trips_stretched_while_the_loop_was_busy_all_round_keep_the_limit(
+    clock: Clock, advance_clock: Advance
+) -> None:
+    # The loop's thread on the CPU as long as the wall clock ran: answers waited for the
+    # client to read them, not for the server.
+    controller = RateController(64, clock=clock, thread_clock=clock)
+    grow_to(controller, advance_clock, 64)
+
+    round_trips(controller, advance_clock, [201], rtt=0.2, count=4)
+
+    assert controller.limit == 64
+
+
+def test_round_trips_stretched_while_the_loop_was_busy_stop_the_growth(clock: Clock, advance_clock: Advance) -> None:
+    controller = RateController(None, clock=clock, thread_clock=clock)
+    grow_to(controller, advance_clock, 64)
+    round_trips(controller, advance_clock, [201], rtt=0.2)  # ends the round begun at the old round trip
+    limit = controller.limit
+
+    round_trips(controller, advance_clock, [201], rtt=0.2, count=4)
+
+    assert controller.limit == limit < controller.max_limit
+
+
 def test_slower_round_trips_within_10_ms_are_not_taken_for_queueing(clock: Clock, advance_clock: Advance) -> None:
-    controller = RateController(64, clock=clock)
+    controller = RateController(64, clock=clock, thread_clock=idle_loop)
 
     round_trips(controller, advance_clock, [201], rtt=0.002, count=60)
     round_trips(controller, advance_clock, [201], rtt=0.008, count=60)  # the client's own loop, busier
