@@ -34,6 +34,8 @@ Which module owns what (all private but this one, ``types`` and ``testing``)::
     _cli/                   the fragment command line
 """
 
+import typing
+
 from . import _errors
 from ._batch import BatchResult
 from ._client import AsyncFragment
@@ -45,9 +47,11 @@ from ._logging import setup_logging as _setup_logging
 from ._operation import RequestOptions
 from ._raw import RawResponse
 from ._shard import shard, shard_of
-from ._sync import Fragment
 from ._transport import AiohttpTransport, Request, Response, Transport
 from ._version import __version__
+
+if typing.TYPE_CHECKING:  # at run time, __getattr__ below loads it
+    from ._sync import Fragment
 
 __all__ = [
     "AiohttpTransport",
@@ -68,5 +72,20 @@ __all__ = [
 ]
 __all__ += _errors.__all__
 __all__.sort()  # one sorted list, the exceptions among the rest
+
+
+def __getattr__(name: str) -> object:
+    """Load the blocking facade when it is first asked for (PEP 562).
+
+    It brings anyio, which a program that only awaits :class:`AsyncFragment` never needs:
+    ``import fragment`` stays cheaper for it (a serverless cold start, a short script).
+    """
+    if name == "Fragment":
+        from ._sync import Fragment
+
+        globals()["Fragment"] = Fragment  # found directly from now on
+        return Fragment
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _setup_logging()
