@@ -351,12 +351,21 @@ class Endpoint(Generic[P, R]):
         return self._describe(call_blocking, instance)
 
     def _describe(self, function: Callable[..., Any], instance: Resource[Any]) -> Callable[..., Any]:
-        """Give the bound function the declaration's name, docstring and signature (for help() and IDEs)."""
+        """Give the bound function the declaration's name, docstring and signature (for help() and IDEs).
+
+        On an async resource it is kept there, as :func:`functools.cached_property` would keep
+        it: this descriptor has no ``__set__``, so the resource's own attribute is found first
+        from then on, and a loop of awaited calls binds the operation once, not once a call.
+        That resource and its client already refer to each other; a blocking resource is not
+        cached, so that a dropped :class:`~fragment.Fragment` is still freed (and closed) at once.
+        """
         function.__name__ = self.__name__
         function.__qualname__ = self.__qualname__
         function.__doc__ = self.__doc__
         function.__signature__ = self._binder.signature  # type: ignore[attr-defined]
         function.__self__ = instance  # type: ignore[attr-defined]
+        if instance._runner is None:
+            instance.__dict__[self.__name__] = function
         return function
 
 
