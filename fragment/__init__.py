@@ -88,4 +88,9 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """Every name, ``Fragment`` included before it is loaded (for completion in a REPL or an IDE)."""
+    return sorted({*globals(), *__all__})
+
+
 _setup_logging()

@@ -193,6 +193,20 @@ def holding_api() -> Iterator[HoldingAPI]:
 # -- a script --------------------------------------------------------------------------------
 
 
+def test_import_fragment_leaves_anyio_until_the_blocking_client_is_first_used() -> None:
+    code = textwrap.dedent(
+        """
+        import sys, fragment
+        assert "anyio" not in sys.modules and "fragment._sync" not in sys.modules, "loaded at import"
+        assert "Fragment" in dir(fragment), "not listed"
+        from fragment import Fragment
+        assert "anyio" in sys.modules and fragment.Fragment is Fragment is sys.modules["fragment._sync"].Fragment
+        """
+    )
+
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
 def test_create_returns_what_the_async_client_returns(
     client: Fragment, fragment_emulator: Emulator, seed_line_item: dict[str, Any]
 ) -> None:
