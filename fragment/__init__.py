@@ -4,7 +4,7 @@
 
 Which module owns what (all private but this one, ``types`` and ``testing``)::
 
-    __init__.py             the public names, re-exported
+    __init__.py             the public names, re-exported (Fragment loaded on first use)
     types/                  the models: frozen attrs classes, no I/O
     _wire.py                the one cattrs converter: Python names <-> wire names, per class
     _validation.py          the one validator of every request (the emulator uses it too)
