@@ -7,7 +7,11 @@ import contextlib
 import gc
 import gzip
 import logging
+import platform
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
 import traceback
 import warnings
@@ -386,6 +390,50 @@ async def test_max_response_size_of_the_client_reaches_its_transport(
     async with AsyncFragment(**fragment_emulator.client_options(), max_response_size=20) as client:
         with pytest.raises(APIResponseValidationError, match="max_response_size"):
             await client.invoices.create(**seed_invoice)
+
+
+# Run in a process of its own: in this one, some earlier large free may have moved glibc's threshold already.
+ONE_THOUSAND_READS = textwrap.dedent(
+    """
+    import asyncio, resource, aiohttp
+    from fragment import AiohttpTransport, Request
+
+    ANSWER = b"HTTP/1.1 201 Created\\r\\nContent-Length: 2\\r\\n\\r\\n{}"
+
+    class Answers(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport = transport
+        def data_received(self, data):
+            self.transport.write(ANSWER * data.count(b"\\r\\n\\r\\n"))
+
+    async def main():
+        server = await asyncio.get_running_loop().create_server(Answers, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        transport = AiohttpTransport()
+        request = Request("GET", f"http://127.0.0.1:{port}/", {}, None, aiohttp.ClientTimeout(total=5))
+        for _ in range(50):  # the first connection and every lazy import behind us
+            await transport.send(request)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(1000):
+            await transport.send(request)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+        await transport.aclose()
+        server.close()
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the mmap threshold it moves is glibc's")
+def test_reading_answers_reuses_memory_instead_of_mapping_a_buffer_for_each() -> None:
+    # asyncio reads into a fresh 256 KiB buffer; mapped and unmapped each time, that is page
+    # faults on every read (about four a request here, client and server side together).
+    faults = subprocess.run(
+        [sys.executable, "-c", ONE_THOUSAND_READS], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+
+    assert int(faults) < 500  # per 1,000 requests
 
 
 def test_constructing_a_client_needs_no_event_loop_and_sends_nothing(fragment_emulator: Emulator) -> None:

@@ -46,6 +46,17 @@ async def floor(count: int, port: int) -> None:
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
 
 
+async def floor_warm(count: int, port: int) -> None:
+    """The floor, after the allocator warm-up that AiohttpTransport does when it opens a session.
+
+    Without it, glibc maps and unmaps asyncio's 256 KiB read buffer for every answer (see
+    ``_let_reads_reuse_memory`` in fragment/_transport.py): this floor shows what the SDK's
+    own code costs when both read the same way.
+    """
+    bytearray(2 * 256 * 1024)
+    await floor(count, port)
+
+
 async def async_create_many(count: int, port: int) -> None:
     from fragment import AsyncFragment
 
@@ -103,6 +114,7 @@ async def iter_rss(count: int, port: int) -> dict[str, float]:
 
 CONTENDERS: dict[str, Callable[[int, int], Any]] = {
     "floor": floor,
+    "floor_warm": floor_warm,
     "async_create_many": async_create_many,
     "async_create_many_adaptive": async_create_many_adaptive,
     "sync_create_many": sync_create_many,
