@@ -44,12 +44,12 @@ for its job:
    while every worker was busy and the rate was not what held them back. When the shortest
    round trip of a round is over twice the lowest recent one, and over it by 10 ms (on a
    fast link the client's own event loop moves round trips by milliseconds), answers are
-   queueing, and the limit stops growing. If the thread running the batch's event loop was
-   on the CPU for less than three quarters of the round, they queue in the server: the limit shrinks
-   by that ratio, at most by half. Otherwise the queue is the client's own (answers wait
-   for a busy loop to read them); shrinking would not lighten the server, only make each
-   turn of the loop read fewer answers (on a loopback benchmark, cuts from 64 down to
-   about 30 cost a tenth of the throughput), so the limit holds. An explicit
+   queueing, and the limit stops growing. If the thread running the batch's event loop
+   was on the CPU for less than three quarters of the round, they queue in the server: the
+   limit shrinks by that ratio, at most by half. Otherwise the queue is the client's own
+   (answers wait for a busy loop to read them); shrinking would not lighten the server,
+   only make each turn of the loop read fewer answers (on a loopback benchmark, cuts from
+   64 down to about 30 cost a tenth of the throughput), so the limit holds. An explicit
    ``concurrency`` caps it; the default cap is :data:`DEFAULT_MAX_CONCURRENCY`.
 
 A round lasts at least one round trip and 16 attempts (or a second), and a tenth of a

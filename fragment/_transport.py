@@ -235,9 +235,9 @@ def _let_reads_reuse_memory() -> None:
     (mallopt(3), M_MMAP_THRESHOLD), which a shrunk read buffer never is. Until something
     else frees a large block, then, every read costs an mmap, an mremap, a munmap and a few
     page faults: over 20,000 requests, about 46,000 page faults and 60,000 system calls
-    (docs/performance.md). Freeing one large block moves
-    the threshold where glibc moves it by itself after any large free, and it stays there;
-    other allocators are not affected. It costs a few microseconds, once a session.
+    (docs/performance.md). Freeing one large block moves the threshold where glibc moves it
+    by itself after any large free, and it stays there; other allocators are not affected.
+    It costs a few microseconds, once a session.
     """
     bytearray(2 * _ASYNCIO_READ_SIZE)
 
